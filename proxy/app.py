@@ -1,0 +1,159 @@
+"""The ASGI application: the v1 endpoint, legacy paths, health, and the access log.
+
+Stage by stage: read the body within its limit → `v1request.parse` → `Engine.answer` →
+`envelope.encode` (+ JSONP) → one access-log line. Every reply carries Content-Length and is
+sent whole: HTTP/1.0 clients read to EOF and would choke on chunked encoding.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from proxy import envelope, errors, mapping, v1request
+from proxy.engine import Engine, Reply
+from proxy.settings import Settings
+from proxy.store import MemoryStore, Store
+from proxy.v4client import V4Client
+
+access_log = logging.getLogger("proxy.access")
+log = logging.getLogger("proxy.app")
+
+V1_METHODS = ("GET", "POST")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    table: mapping.MappingTable | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: Store | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """The proxy as an ASGI app; `transport` and `extra_routes` let the CLI plug the sandbox in."""
+    table = table or mapping.load([settings.mappings] if settings.mappings else [])
+    client = V4Client(
+        settings.upstream,
+        transport=transport,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+    )
+    engine = Engine(table, client, store or MemoryStore(), settings)
+    limits = v1request.Limits(settings.max_body_bytes, settings.max_fields)
+
+    async def v1_endpoint(request: Request) -> Response:
+        started = time.perf_counter()
+        if request.method not in V1_METHODS:
+            return _render(
+                Reply(405, envelope.error(errors.V1Error("Use GET or POST."), None)), None
+            )
+
+        try:
+            body = await _read_body(request, limits.max_body_bytes)
+            v1 = v1request.parse(
+                request.scope.get("query_string", b""),
+                request.headers.get("content-type"),
+                body,
+                limits,
+            )
+        except errors.V1Error as err:
+            reply = Reply(200, envelope.error(err, None))
+            _log_access(request, reply, started)
+            return _render(reply, None)
+
+        callback = v1.params.get("callback")
+        if callback is not None and not envelope.JSONP_NAME.fullmatch(callback):
+            # Checked before the action runs: a refused call must have no effect.
+            refusal = errors.invalid_input("Invalid value for callback.")
+            reply = Reply(200, envelope.error(refusal, v1.action), action=v1.action)
+            _log_access(request, reply, started)
+            return _render(reply, None)
+
+        reply = await engine.answer(v1)
+        _log_access(request, reply, started)
+        return _render(reply, callback)
+
+    async def legacy_gone(request: Request) -> Response:
+        reason = (
+            "The legacy endpoint /api.html is not served by cf-v1-proxy: send the same call to "
+            "/api_json.html."
+            if request.url.path == "/api.html"
+            else "The v1 Host API is not served by cf-v1-proxy and has no v4 equivalent."
+        )
+        body = envelope.error(errors.Gone(reason), request.query_params.get("a"))
+        return Response(envelope.encode(body), 410, media_type=envelope.JSON_TYPE)
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await client.aclose()
+
+    routes: list[BaseRoute] = [
+        Route("/api_json.html", v1_endpoint, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
+        Route("/api.html", legacy_gone, methods=["GET", "POST"]),
+        Route("/host-gw.html", legacy_gone, methods=["GET", "POST"]),
+        Route("/healthz", healthz),
+        *extra_routes,
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.engine = engine
+    app.state.table = table
+    return app
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The whole body, refused as soon as it passes the limit (never buffered beyond it)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise v1request.BodyTooLarge(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise v1request.BodyTooLarge(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _render(reply: Reply, callback: str | None) -> Response:
+    payload = envelope.encode(reply.body)
+    if callback is not None:
+        return Response(
+            envelope.wrap_jsonp(payload, callback), reply.status, media_type=envelope.JSONP_TYPE
+        )
+    return Response(payload, reply.status, media_type=envelope.JSON_TYPE)
+
+
+def _log_access(request: Request, reply: Reply, started: float) -> None:
+    """One line per v1 call; never a key, an e-mail, a query string or a body."""
+    agent = _clean(request.headers.get("user-agent", "-"))
+    fields: dict[str, Any] = {
+        "action": _clean(reply.action or "-"),
+        "zone": _clean(reply.zone or "-"),
+        "cred": reply.credential or "-",
+        "v4_calls": len(reply.v4_calls),
+        "result": reply.outcome,
+        "status": reply.status,
+        "ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+    text = " ".join(f"{key}={value}" for key, value in fields.items())
+    access_log.info("%s ua=%s", text, agent)
+
+
+def _clean(text: str) -> str:
+    """Client text made safe for one log line: short, printable ASCII, no spaces."""
+    text = text[:120].encode("ascii", "replace").decode("ascii")
+    return "".join(ch if ch.isprintable() and not ch.isspace() else "_" for ch in text)

@@ -1,0 +1,160 @@
+"""The `cf-v1-proxy` command (and `python -m proxy`): options come from `proxy.settings`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+
+from proxy import settings as settings_module
+from proxy.mapping import MappingError, MappingTable, load
+from proxy.settings import OPTIONS, Settings, SettingsError
+
+log = logging.getLogger("proxy.cli")
+
+# The sandbox is called in-process; its routes are relative to /client/v4.
+SANDBOX_BASE = "http://sandbox.invalid"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cf-v1-proxy",
+        description="Serve Cloudflare API v1 calls by translating them to API v4.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser(
+        "serve",
+        help="run the proxy",
+        description="Run the proxy. Every option can also be set as an environment variable "
+        "CF_V1_PROXY_<OPTION> (upper case, dashes as underscores); the command line wins.",
+    )
+    for option in OPTIONS:
+        flag = f"--{option.name}"
+        text = f"{option.help} (env {option.env}; default: {option.default!r})"
+        if option.kind == "switch":
+            serve.add_argument(flag, action="store_true", default=None, help=text)
+        elif option.kind == "optional_path":
+            serve.add_argument(flag, nargs="?", const="", default=None, metavar="SEED.json",
+                               help=text)
+        else:
+            serve.add_argument(flag, default=None, metavar=option.attr.upper(),
+                               choices=option.choices or None, help=text)
+    return parser
+
+
+def resolve_settings(args: argparse.Namespace, environ: dict[str, str] | None = None) -> Settings:
+    """Default < environment < command line."""
+    given: dict[str, Any] = settings_module.from_environment(environ)
+    for option in OPTIONS:
+        raw = getattr(args, option.attr, None)
+        if raw is None:
+            continue
+        if option.kind in ("switch",) or option.kind == "optional_path":
+            given[option.attr] = raw if option.kind == "optional_path" else True
+        else:
+            given[option.attr] = settings_module.coerce(option, str(raw))
+    return settings_module.build(**given)
+
+
+def assemble(
+    settings: Settings,
+    table: MappingTable,
+    *,
+    wrap_transport: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None,
+) -> Starlette:
+    """The app `serve` runs: with `--sandbox`, the sandbox mounted and used as the upstream.
+
+    This is the only place that joins the engine and the sandbox; tests assemble the app
+    here too, so they run exactly what users run. `wrap_transport` lets a test watch every
+    v4 request on its way to the sandbox.
+    """
+    from starlette.routing import Mount
+
+    from proxy.app import create_app
+
+    if settings.sandbox is None:
+        return create_app(settings, table=table)
+
+    from proxy.sandbox import create_sandbox_app, demo_seed, load_seed
+
+    seed = load_seed(settings.sandbox) if settings.sandbox else demo_seed()
+    sandbox = create_sandbox_app(seed)
+    transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=sandbox)
+    if wrap_transport is not None:
+        transport = wrap_transport(transport)
+    settings = replace(settings, upstream=SANDBOX_BASE)
+    app = create_app(
+        settings, table=table, transport=transport,
+        extra_routes=[Mount("/client/v4", app=sandbox)],
+    )
+    app.state.sandbox_seed = seed
+    return app
+
+
+def serve(settings: Settings) -> int:
+    import uvicorn
+
+    from proxy.sandbox import SeedError
+
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        table = load([settings.mappings] if settings.mappings else [])
+        app = assemble(settings, table)
+    except MappingError as exc:
+        print(f"cf-v1-proxy: bad mapping table: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, SeedError) as exc:
+        print(f"cf-v1-proxy: bad sandbox seed: {exc}", file=sys.stderr)
+        return 2
+
+    if settings.sandbox == "":
+        _show_demo_credentials(app.state.sandbox_seed)
+    where = "the embedded sandbox at /client/v4" if settings.sandbox is not None else (
+        settings.upstream)
+    log.info("cf-v1-proxy: upstream %s; %d actions mapped", where, len(table.mapped))
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        # uvicorn's access log prints query strings, where v1 clients put `tkn`.
+        access_log=False,
+        server_header=False,
+    )
+    return 0
+
+
+def _show_demo_credentials(seed: dict[str, Any]) -> None:
+    """Once, on standard output, never through the logger (logs must hold no secrets)."""
+    user = seed["users"][0]
+    zones = ", ".join(zone["name"] for zone in user.get("zones", []))
+    print(
+        "cf-v1-proxy sandbox demo account (test data only):\n"
+        f"  email={user['email']}\n  tkn={user['key']}\n  zones: {zones}",
+        flush=True,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = resolve_settings(args)
+    except SettingsError as exc:
+        parser.error(str(exc))
+    if args.command == "serve":
+        return serve(settings)
+    return 2  # pragma: no cover - argparse rejects other commands
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

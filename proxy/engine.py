@@ -1,0 +1,124 @@
+"""Stage 3: run one v1 call through its mapping entry and build the v1 answer.
+
+The order of checks follows `v4-api.md` §13: action (missing → E_INVLDINPUT; retired or
+unknown → 410 at once, no credential check, no v4 call) → credentials → parameters → zone →
+the entry's steps → the answer's shape. Everything a step raises is turned into a v1 error
+body here, so no failure leaves as a traceback or an HTTP 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from proxy import envelope, errors, params, templates
+from proxy.credentials import credential_from
+from proxy.exchange import Exchange
+from proxy.mapping import ActionMapping, MappingTable
+from proxy.settings import Settings
+from proxy.steps import STEPS
+from proxy.steps.calls import run_call
+from proxy.steps.zones import resolve_zone
+from proxy.store import Store
+from proxy.v1request import V1Request
+from proxy.v4client import V4Call, V4Client
+
+log = logging.getLogger("proxy.engine")
+
+REDACTED = "[redacted]"
+MAX_ACTION_ECHO = 64
+
+
+@dataclass
+class Reply:
+    """A v1 answer before encoding, with what the access log needs to know about it."""
+
+    status: int
+    body: dict[str, Any]
+    action: str | None = None
+    zone: str | None = None
+    credential: str | None = None
+    v4_calls: list[V4Call] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        return "gone" if self.status == 410 else str(self.body.get("result"))
+
+
+class Engine:
+    def __init__(
+        self, table: MappingTable, client: V4Client, store: Store, settings: Settings
+    ) -> None:
+        self.table = table
+        self.client = client
+        self.store = store
+        self.settings = settings
+
+    async def answer(self, request: V1Request) -> Reply:
+        action = request.action
+        shown = action[:MAX_ACTION_ECHO] if action else None
+        reply = Reply(200, {}, action=shown, zone=request.params.get("z"))
+        try:
+            reply.body = await self._run(request, action, reply)
+        except errors.V1Error as err:
+            reply.status = err.status
+            reply.body = envelope.error(err, shown)
+        except errors.UpstreamError as err:
+            reply.body = envelope.error(errors.upstream_failure(str(err)), shown)
+        except errors.V4Error as err:
+            reply.body = envelope.error(errors.from_v4(err, "input"), shown)
+        except Exception:
+            log.exception("%s: zone %s: unexpected failure", shown, reply.zone)
+            failure = errors.upstream_failure(
+                "cf-v1-proxy failed on this call; it may not have been carried out."
+            )
+            reply.body = envelope.error(failure, shown)
+        return reply
+
+    async def _run(self, request: V1Request, action: str | None, reply: Reply) -> dict[str, Any]:
+        if action is None:
+            raise errors.V1Error("No action given.", "E_INVLDINPUT", echo_action=False)
+        entry = self.table.find(action)
+        if entry is None:
+            raise errors.Gone(
+                f"Action {action[:MAX_ACTION_ECHO]} is not available: it is not a Cloudflare "
+                "API v1 action that cf-v1-proxy knows. Cloudflare API v1 is retired; see "
+                "Cloudflare API v4."
+            )
+        if entry.gone is not None:
+            raise errors.Gone(entry.gone)
+
+        credential = credential_from(request.params.get("email"), request.params.get("tkn"))
+        if credential is None:
+            raise errors.unauthorized()
+        reply.credential = credential.fingerprint
+        session = self.client.session(credential)
+        reply.v4_calls = session.calls
+
+        ex = Exchange(action, request, credential, session, self.store, self.settings)
+        ex.values.update(params.validate(entry.params, request.params))
+        if entry.zone:
+            ex.values["zone"] = await resolve_zone(ex, request.params.get("z"))
+            reply.zone = ex.zone["name"]
+
+        for step in entry.steps:
+            if step.use == "call":
+                await run_call(ex, step.args)
+            else:
+                await STEPS[step.use].run(ex, step.args)
+
+        return envelope.success(
+            self._echo(request, entry),
+            templates.render(entry.response, ex.values),
+            templates.render(entry.attributes, ex.values),
+        )
+
+    def _echo(self, request: V1Request, entry: ActionMapping) -> dict[str, str] | None:
+        """v1's request echo: `act`, then every parameter as received (`v1-api.md` §2.6)."""
+        if not entry.echo:
+            return None
+        echo = {"act": entry.name}
+        for name, value in request.received.items():
+            echo[name] = REDACTED if name == "tkn" and not self.settings.echo_token else value
+        return echo

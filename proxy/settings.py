@@ -1,0 +1,164 @@
+"""Every setting of the proxy, its default, and how it is read.
+
+One table, `OPTIONS`, is the single source: the command line (`--name`), the environment
+(`CF_V1_PROXY_NAME`, for Docker) and `--help` are all generated from it. The command line wins
+over the environment, the environment over the default.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any, Literal
+
+ENV_PREFIX = "CF_V1_PROXY_"
+
+Kind = Literal["str", "int", "float", "switch", "choice", "path", "optional_path"]
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    default: Any
+    help: str
+    kind: Kind = "str"
+    choices: tuple[str, ...] = ()
+
+    @property
+    def attr(self) -> str:
+        return self.name.replace("-", "_")
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.attr.upper()
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("host", "127.0.0.1", "address to listen on"),
+    Option("port", 8080, "port to listen on", "int"),
+    Option("upstream", "https://api.cloudflare.com/client/v4", "base URL of Cloudflare API v4"),
+    Option(
+        "sandbox",
+        None,
+        "serve the embedded v4 sandbox at /client/v4 and use it as the upstream; "
+        "optional SEED.json with its users, zones and records",
+        "optional_path",
+    ),
+    Option("mappings", None, "folder of extra mapping files that add or override actions", "path"),
+    Option(
+        "log-level", "info", "logging level", "choice", ("debug", "info", "warning", "error")
+    ),
+    Option(
+        "rec-new-service-mode",
+        "ignore",
+        "what rec_new does with service_mode: ignore it as live v1 did, or honour it",
+        "choice",
+        ("ignore", "honour"),
+    ),
+    Option(
+        "rec-page-size",
+        0,
+        "records per rec_load_all answer; 0 = every record in one answer, 180 = v1's paging",
+        "int",
+    ),
+    Option(
+        "access-rules-scope",
+        "auto",
+        "where wl/ban/nul keep IP rules: user level, account level, or auto (user, falling "
+        "back to the accounts of the credential's zones)",
+        "choice",
+        ("user", "account", "auto"),
+    ),
+    Option("echo-token", False, "echo tkn in clear in the v1 request echo, as v1 did", "switch"),
+    Option("max-body-bytes", 1024 * 1024, "largest request body accepted", "int"),
+    Option("max-fields", 1000, "most form fields accepted in one request", "int"),
+    Option("connect-timeout", 5.0, "seconds to wait for a connection to v4", "float"),
+    Option("read-timeout", 30.0, "seconds to wait for a v4 answer", "float"),
+    Option("zone-cache-seconds", 300.0, "how long a zone name lookup is kept", "float"),
+    Option("listing-cache-seconds", 30.0, "how long a zone listing serves a paging loop", "float"),
+)
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    upstream: str = "https://api.cloudflare.com/client/v4"
+    # None = no sandbox; "" = sandbox with the demo seed; else the seed file's path.
+    sandbox: str | None = None
+    mappings: str | None = None
+    log_level: str = "info"
+    rec_new_service_mode: str = "ignore"
+    rec_page_size: int = 0
+    access_rules_scope: str = "auto"
+    echo_token: bool = False
+    max_body_bytes: int = 1024 * 1024
+    max_fields: int = 1000
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    zone_cache_seconds: float = 300.0
+    listing_cache_seconds: float = 30.0
+
+
+class SettingsError(ValueError):
+    """A setting has a value it cannot take; the message names the setting."""
+
+
+def coerce(option: Option, raw: str) -> Any:
+    """Turn a string from the command line or the environment into the option's type."""
+    value = raw.strip()
+    try:
+        if option.kind == "int":
+            number = int(value)
+            if number < 0:
+                raise ValueError
+            return number
+        if option.kind == "float":
+            real = float(value)
+            if not real > 0:
+                raise ValueError
+            return real
+    except ValueError:
+        raise SettingsError(f"{option.name}: {raw!r} is not a valid {option.kind}") from None
+    if option.kind == "switch":
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        raise SettingsError(f"{option.name}: {raw!r} is not one of 1/0/true/false")
+    if option.kind == "choice" and value not in option.choices:
+        raise SettingsError(f"{option.name}: {raw!r} is not one of {', '.join(option.choices)}")
+    if option.kind == "optional_path":
+        # From the environment a switch word turns the sandbox on or off; anything else is a
+        # seed file.
+        if value.lower() in _TRUE:
+            return ""
+        if value.lower() in _FALSE:
+            return None
+    return value
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The settings given as `CF_V1_PROXY_*` variables, already typed."""
+    environ = os.environ if environ is None else environ
+    found: dict[str, Any] = {}
+    for option in OPTIONS:
+        if option.env in environ:
+            found[option.attr] = coerce(option, environ[option.env])
+    return found
+
+
+def build(**given: Any) -> Settings:
+    """Settings from typed values; unknown names are a programming error."""
+    known = {f.name for f in fields(Settings)}
+    unknown = set(given) - known
+    if unknown:
+        raise SettingsError(f"unknown settings: {', '.join(sorted(unknown))}")
+    settings = Settings(**given)
+    if settings.rec_page_size and settings.rec_page_size < 1:
+        raise SettingsError("rec-page-size: must be 0 (all) or a positive number")
+    return settings
