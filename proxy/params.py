@@ -8,6 +8,7 @@ steps use (a v4 setting value, an int, a normalised IP, …) or refuses it with 
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,9 @@ from urllib.parse import urlsplit
 from proxy.errors import V1Error, invalid_input, invalid_record_id, invalid_zone
 
 _UNSAFE_CHARS = {chr(c) for c in range(0x20)} | {"\x7f"}
+# ASCII digits only: str.isdigit() also admits "²" and "٣", which int() then refuses or reads.
+_INTEGER = re.compile(r"-?[0-9]{1,20}")
+_DIGITS = re.compile(r"[0-9]{1,20}")
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ def _choice(spec: ParamSpec, raw: str) -> Any:
 
 def _integer(spec: ParamSpec, raw: str) -> int:
     value = raw.strip()
-    if not value.lstrip("-").isdigit() or len(value) > 20:
+    if not _INTEGER.fullmatch(value):
         raise _bad(spec)
     number = int(value)
     if spec.minimum is not None and number < spec.minimum:
@@ -81,7 +85,7 @@ def _switch(spec: ParamSpec, raw: str) -> Any:
 def _ttl(spec: ParamSpec, raw: str) -> int:
     """1 = automatic; 60–86400 as is; above 86400 lowered to v1's own ceiling."""
     value = raw.strip()
-    if not value.isdigit() or len(value) > 20:
+    if not _DIGITS.fullmatch(value):
         raise invalid_input("Invalid value for ttl: use 1 (automatic) or 60 to 86400 seconds.")
     ttl = int(value)
     if ttl == 1 or 60 <= ttl <= 86400:
@@ -140,7 +144,7 @@ def _offset(spec: ParamSpec, raw: str) -> int:
     value = raw.strip()
     if not value:
         return 0
-    if not value.isdigit() or len(value) > 12:
+    if not _DIGITS.fullmatch(value) or len(value) > 12:
         raise invalid_input(f"Invalid value for {spec.name}: give a non-negative integer.")
     return int(value)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
 from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import FormParser, parse_options_header
+from python_multipart.multipart import FormParser, MultipartState, parse_options_header
 
 from proxy.errors import V1Error, invalid_input
 
@@ -92,6 +92,10 @@ def decode_multipart(data: bytes, content_type: str, limits: Limits) -> list[tup
     try:
         parser.write(data)
         parser.finalize()
+        # finalize() accepts a body cut before its closing boundary, silently dropping the
+        # unfinished field: a rec_edit could then run without its service_mode.
+        if getattr(parser.parser, "state", None) != MultipartState.END:
+            raise invalid_input("Malformed multipart body.")
     except (FormParserError, ValueError) as exc:
         raise invalid_input("Malformed multipart body.") from exc
     finally:

@@ -92,22 +92,10 @@ def test_int_negative_allowed_without_minimum() -> None:
     assert one("int", "-5") == -5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG: _integer checks value.lstrip('-').isdigit(), so '--5' passes the check and "
-    "int() raises ValueError (an unexpected failure, not E_INVLDINPUT)",
-)
 def test_int_double_minus_is_invalid_input() -> None:
     assert refused("int", "--5") == ("Invalid value for x.", "E_INVLDINPUT")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG: str.isdigit() is true for superscript digits such as '²', which int() "
-    "refuses with ValueError (int, switch, ttl and offset kinds)",
-)
 @pytest.mark.parametrize(
     ("kind", "spec"),
     [("int", {}), ("switch", {"values": {"on": 1, "off": 0}}), ("ttl", {}), ("offset", {})],
