@@ -1,0 +1,1 @@
+"""Helpers shared by every test suite (the v4 OpenAPI checker lives in `openapi.py`)."""
