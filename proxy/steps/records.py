@@ -11,6 +11,7 @@ The rules that matter most to real clients (`v4-api.md` §7, §14):
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -254,6 +255,7 @@ def record_fields(ex: Exchange, rtype: str, old: Mapping[str, Any] | None) -> di
             if not str(p["content"]).strip():
                 raise errors.invalid_input("Missing parameter content.")
             body["content"] = str(p["content"]) if rtype == "TXT" else str(p["content"]).strip()
+            _check_address(rtype, body["content"])
         elif old is None:
             raise errors.invalid_input("Missing parameter content.")
         if rtype == "MX":
@@ -267,6 +269,21 @@ def record_fields(ex: Exchange, rtype: str, old: Mapping[str, Any] | None) -> di
     elif old is None:
         body["ttl"] = 1
     return body
+
+
+def _check_address(rtype: str, content: str) -> None:
+    """Refuse a wrong address here, before a type change has deleted anything."""
+    version = {"A": 4, "AAAA": 6}.get(rtype)
+    if version is None:
+        return
+    try:
+        ok = ipaddress.ip_address(content).version == version
+    except ValueError:
+        ok = False
+    if not ok:
+        kind = "IPv4" if version == 4 else "IPv6"
+        raise errors.invalid_input(f"Invalid value for content: an {rtype} record needs an "
+                                   f"{kind} address.")
 
 
 def _proxied_wanted(ex: Exchange, rtype: str, creating: bool) -> bool | None:

@@ -105,13 +105,26 @@ def test_rec_edit_changing_type_recreates_the_record(proxy: RunningProxy) -> Non
 
 
 def test_refused_type_change_puts_the_old_record_back(proxy: RunningProxy) -> None:
+    # A CNAME cannot share its name with the A record of www: v4 refuses the new record
+    # after the old AAAA was deleted, and the proxy puts the AAAA back.
+    rec_id = rec_id_of(proxy, "www.example.com", "AAAA")
+    body = proxy.v1(a="rec_edit", z="example.com", id=rec_id, type="CNAME", name="www",
+                    content="elsewhere.example.net", ttl="1").json()
+    assert body["result"] == "error" and body["err_code"] == "E_INVLDINPUT"
+    records = proxy.records(name="www.example.com")
+    assert sorted((r["type"], r["content"], r["proxied"]) for r in records) == [
+        ("A", "192.0.2.1", True), ("AAAA", "2001:db8::1", True)]
+
+
+def test_bad_address_is_refused_before_any_write(proxy: RunningProxy) -> None:
     rec_id = rec_id_of(proxy, "blog.example.com", "CNAME")
+    proxy.forget_calls()
     body = proxy.v1(a="rec_edit", z="example.com", id=rec_id, type="A", name="blog",
                     content="not-an-ip", ttl="1").json()
-    assert body["result"] == "error" and body["err_code"] == "E_INVLDINPUT"
-    [record] = proxy.records(name="blog.example.com")
-    assert (record["type"], record["content"], record["proxied"]) == (
-        "CNAME", "www.example.com", True)
+    assert body == {"request": {"act": "rec_edit"}, "result": "error", "err_code":
+                    "E_INVLDINPUT", "msg": "Invalid value for content: an A record needs an "
+                    "IPv4 address."}
+    assert [m for m, _ in proxy.v4_calls if m != "GET"] == []
 
 
 def test_unknown_record_id_touches_nothing(proxy: RunningProxy) -> None:
