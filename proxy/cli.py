@@ -106,6 +106,8 @@ def serve(settings: Settings) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # httpx logs every request with its full URL at INFO; proxy.upstream says what matters.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         table = load([settings.mappings] if settings.mappings else [])
         app = assemble(settings, table)

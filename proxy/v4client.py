@@ -115,6 +115,7 @@ class V4Session:
                 V4Call(method, path, status, (time.perf_counter() - started) * 1000)
             )
 
+        log.debug("v4 %s %s -> %s", method, path, status)
         return _read_envelope(method, path, response, content)
 
     async def get(self, path: str, query: dict[str, str | int] | None = None) -> V4Answer:
