@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from proxy.ids import is_v4_id
@@ -118,30 +118,22 @@ def render_path(template: str, values: Mapping[str, Any]) -> str:
 
 def references(template: Any) -> set[str]:
     """Every name a template refers to (first path part), for checks at load time."""
-    found: set[str] = set()
-    if isinstance(template, str):
-        match = REFERENCE.fullmatch(template)
-        if match and not template.startswith("$$"):
-            found.add(match["path"].split(".")[0])
-    elif isinstance(template, Mapping):
-        for item in template.values():
-            found |= references(item)
-    elif isinstance(template, list):
-        for item in template:
-            found |= references(item)
-    return found
+    return {match["path"].split(".")[0] for match in _references_in(template)}
 
 
 def filters_used(template: Any) -> set[str]:
-    found: set[str] = set()
+    return {name for match in _references_in(template)
+            for name in match["filters"].split("|") if name}
+
+
+def _references_in(template: Any) -> Iterator[re.Match[str]]:
     if isinstance(template, str):
         match = REFERENCE.fullmatch(template)
-        if match:
-            found |= set(filter(None, match["filters"].split("|")))
+        if match and not template.startswith("$$"):
+            yield match
     elif isinstance(template, Mapping):
         for item in template.values():
-            found |= filters_used(item)
+            yield from _references_in(item)
     elif isinstance(template, list):
         for item in template:
-            found |= filters_used(item)
-    return found
+            yield from _references_in(item)
