@@ -119,6 +119,10 @@ class Call:
         return self.state.account_scope(self.user, self.param("account_id"), self.path)
 
 
+Handler = Callable[[Call], Any]
+RouteRow = tuple[str, str, Handler]
+
+
 def envelope(result: Any, result_info: dict[str, int] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"success": True, "errors": [], "messages": [], "result": result}
     if result_info is not None:
@@ -131,11 +135,15 @@ def error_response(error: ApiError) -> JSONResponse:
     return JSONResponse(body, status_code=error.status, headers=error.headers)
 
 
-def endpoint(handler: Callable[[Call], Any]) -> Callable[[Request], Awaitable[Response]]:
-    """Wrap a handler: credentials, rate limit, then the handler's result in an envelope."""
+def endpoint(handlers: dict[str, Handler]) -> Callable[[Request], Awaitable[Response]]:
+    """One path's handlers by method: credentials, rate limit, then the result in an envelope.
+
+    A single route per path keeps Starlette's 405 `Allow` header complete.
+    """
 
     async def run(request: Request) -> Response:
         state: SandboxState = request.app.state.sandbox
+        handler = handlers["GET" if request.method == "HEAD" else request.method]
         try:
             user = authenticate(state, request)
             state.admit(user)
@@ -227,10 +235,6 @@ def purge_cache(call: Call) -> Any:
     return {"id": zone.id}
 
 
-Handler = Callable[[Call], Any]
-RouteRow = tuple[str, str, Handler]
-
-
 def _rule_routes(base: str, scope_of: Callable[[Call], RuleScope], *, read_one: bool
                  ) -> list[RouteRow]:
     """The same operations for the user-level and the account-level rule lists; v4 has no
@@ -288,7 +292,11 @@ def _routes() -> list[Route]:
             read_one=True,
         ),
     ]
-    return [Route(path, endpoint(handler), methods=[method]) for path, method, handler in table]
+    by_path: dict[str, dict[str, Handler]] = {}
+    for path, method, handler in table:
+        by_path.setdefault(path, {})[method] = handler
+    return [Route(path, endpoint(handlers), methods=list(handlers))
+            for path, handlers in by_path.items()]
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
