@@ -15,6 +15,7 @@ from typing import Any
 
 from . import settings
 from .errors import ApiError
+from .records import to_ascii_host
 from .state import HEX32, Account, RuleScope, SandboxState, User, Zone
 
 DEMO_EMAIL = "demo@example.com"
@@ -208,8 +209,8 @@ def _add_rule(state: SandboxState, scope: RuleScope, raw: Any, where: str) -> No
 
 def _add_zone(state: SandboxState, user: User, raw: Any, where: str) -> None:
     spec = _object(raw, where, _ZONE_FIELDS)
-    name = _field(spec, "name", where, str).lower().rstrip(".")
-    if "." not in name:
+    name = to_ascii_host(_field(spec, "name", where, str))
+    if name is None or "." not in name:
         raise SeedError(f"{where}.name: must be a domain name such as example.com")
     if "account" in spec:
         account = _account(state, _object(spec["account"], f"{where}.account", _ACCOUNT_FIELDS),

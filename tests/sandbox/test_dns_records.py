@@ -139,7 +139,8 @@ def test_names_outside_the_zone_answer_9000(v4: V4, name: str) -> None:
 
 def test_content_is_normalised_per_type(v4: V4) -> None:
     aaaa = create(v4, {"type": "AAAA", "name": "v6.example.com", "content": "2001:0db8:0::0042"})
-    cname = create(v4, {"type": "CNAME", "name": "c.example.com", "content": "Target.Example.NET."})
+    cname = create(v4, {"type": "CNAME", "name": "c.example.com",
+                        "content": "Target.Example.NET."})
     text = 'v=spf1 "quoted" ünïcødé ✓'
     txt = create(v4, {"type": "TXT", "name": "t.example.com", "content": text})
     assert (aaaa["content"], cname["content"], txt["content"]) == (

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from proxy.sandbox import create_sandbox_app
 from tests.sandbox.conftest import (
@@ -84,9 +85,9 @@ def test_no_rate_limit_without_one_in_the_seed(v4: V4) -> None:
         v4.ok("GET", f"/zones/{ZONE}")
 
 
-def _direct(app: object, method: str, path: str) -> httpx.Response:
+def _direct(app: Starlette, method: str, path: str) -> httpx.Response:
     async def send() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # type: ignore[arg-type]
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://v4.test") as client:
             return await client.request(
                 method, path, headers={"X-Auth-Email": EMAIL, "X-Auth-Key": KEY}

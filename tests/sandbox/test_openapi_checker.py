@@ -35,6 +35,7 @@ def failure(*codes: int) -> dict[str, Any]:
     [
         ("GET", "/client/v4/zones", {"name": "example.com", "per_page": "50"}, None),
         ("GET", "/zones?name=example.com&status=active", None, None),
+        ("GET", "https://api.cloudflare.com/client/v4/zones?page=2", {"per_page": "5"}, None),
         ("GET", RECORDS, "per_page=1000&page=2&type=A&proxied=true", None),
         ("POST", RECORDS, None, {"type": "A", "name": "www.example.com",
                                  "content": "192.0.2.1", "ttl": 1}),

@@ -93,6 +93,7 @@ def _zone(**fields: Any) -> dict[str, Any]:
         (_user(account={"id": "1" * 32, "name": 3}), "users[0].account.name: has the wrong"),
         (_user(zones=[{"id": "c" * 32}]), "users[0].zones[0].name: is required"),
         (_user(zones=[{"name": "localhost"}]), "users[0].zones[0].name: must be a domain"),
+        (_user(zones=[{"name": "bad name.com"}]), "users[0].zones[0].name: must be a domain"),
         (_zone(status="gone"), "users[0].zones[0].status: must be one of"),
         (_zone(plan="gold"), "users[0].zones[0].plan: must be one of"),
         (_zone(paused=1), "users[0].zones[0].paused: has the wrong type"),

@@ -81,7 +81,7 @@ def test_zone_filters(v4: V4, query: dict[str, str], names: list[str]) -> None:
 
 def test_unicode_zone_name_is_found_by_either_spelling(make_v4: Callable[..., V4]) -> None:
     seed = base_seed()
-    seed["users"][0]["zones"].append({"name": "xn--bcher-kva.example"})
+    seed["users"][0]["zones"].append({"name": "Bücher.example."})
     v4 = make_v4(seed)
     for name in ("bücher.example", "xn--bcher-kva.example"):
         zones, _ = v4.page("/zones", name=name)

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from jsonschema import FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
@@ -172,7 +172,13 @@ Pairs = list[tuple[str, str]]
 
 
 def _split(url_path: str, query: Mapping[str, str] | str | None) -> tuple[str, Pairs]:
-    """The path below /client/v4 and the query as pairs (from the argument or the path)."""
+    """The path below /client/v4 and the query as pairs (from the argument or the path).
+
+    A whole URL is taken too, so a test can pass `str(request.url)`.
+    """
+    if "://" in url_path:
+        parts = urlsplit(url_path)
+        url_path = parts.path + (f"?{parts.query}" if parts.query else "")
     path, _, in_path = url_path.partition("?")
     if path.startswith(PREFIX + "/"):
         path = path[len(PREFIX) :]
@@ -204,8 +210,9 @@ def _messages(errors: Iterable[Any], prefix: str = "") -> str:
         if isinstance(error, ValidationError):
             for leaf in _leaves(error):
                 where = "/".join([prefix, *map(str, leaf.absolute_path)]).strip("/") or "(top)"
-                shown = repr(leaf.instance)
-                text = leaf.message.replace(shown, "the value") if len(shown) > 60 else leaf.message
+                shown, text = repr(leaf.instance), leaf.message
+                if len(shown) > 60:  # jsonschema quotes the whole value; say where instead
+                    text = text.replace(shown, "the value")
                 lines.append(f"{where}: {text}")
             continue
         nested = list(getattr(error, "schema_errors", None) or [])
