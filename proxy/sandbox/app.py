@@ -103,7 +103,9 @@ class Call:
             return {}
         try:
             parsed = json.loads(self.body, parse_constant=_strict_constant)
-        except ValueError:  # also UnicodeDecodeError
+            # A lone surrogate ("\ud800") parses, but could never be sent back as UTF-8.
+            json.dumps(parsed, ensure_ascii=False).encode()
+        except (ValueError, RecursionError):  # ValueError covers the Unicode errors
             raise ApiError(400, 6007, "Malformed JSON in request body") from None
         if not isinstance(parsed, dict):
             raise ApiError(400, 6007, "Malformed JSON in request body: expected an object")

@@ -256,7 +256,10 @@ def test_conflict_messages_are_v4s(v4: V4) -> None:
                                                 "already exists."}]
 
 
-@pytest.mark.parametrize("content", [b"{not json", b"[1, 2]", b'{"ttl": NaN}', b"\xff\xfe"])
+@pytest.mark.parametrize("content", [
+    b"{not json", b"[1, 2]", b'{"ttl": NaN}', b"\xff\xfe", b"[" * 100_000,
+    b'{"type": "TXT", "name": "example.com", "content": "\\ud800"}',
+])
 def test_a_body_that_is_not_a_json_object_answers_6007(v4: V4, content: bytes) -> None:
     errors = v4.fail(400, "POST", RECORDS, content=content)
     assert codes(errors) == [6007]
