@@ -306,10 +306,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
         error = ApiError(405, 10405, "Method not allowed", headers=dict(exc.headers or {}))
-    elif exc.status_code == 404:
-        error = ApiError(404, 7000, "No route for that URI")
-    else:
-        error = ApiError(exc.status_code, 10000 + exc.status_code, str(exc.detail))
+    else:  # routing raises only 404 and 405
+        error = ApiError(exc.status_code, 7000, "No route for that URI")
     return error_response(error)
 
 

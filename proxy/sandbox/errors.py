@@ -45,11 +45,6 @@ class ApiError(Exception):
         self.errors: list[dict[str, Any]] = [first, *(more or [])]
         self.headers = headers or {}
 
-    @property
-    def code(self) -> int:
-        """The code of the first error item, the one clients decide on."""
-        return int(self.errors[0]["code"])
-
 
 def not_routable(path: str) -> ApiError:
     """v4's answer to an id that is malformed, unknown or not reachable with these credentials.

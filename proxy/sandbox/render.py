@@ -36,7 +36,7 @@ def timestamp(seconds: float) -> str:
 def _plan(legacy_id: str) -> dict[str, Any]:
     name, price = PLANS[legacy_id]
     plan_id = FREE_PLAN_ID if legacy_id == "free" else hashlib.md5(
-        f"plan:{legacy_id}".encode()
+        f"plan:{legacy_id}".encode(), usedforsecurity=False
     ).hexdigest()
     return {
         "id": plan_id, "name": name, "price": price, "currency": "USD",

@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from . import settings
 from .errors import ApiError
@@ -85,8 +85,8 @@ def load_seed(path: str | Path) -> dict[str, Any]:
         seed = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SeedError(f"{path} is not JSON: {exc}") from None
-    build_state(seed, lambda: 0.0)
-    return seed  # type: ignore[no-any-return]
+    build_state(seed, lambda: 0.0)  # refuses anything but a valid seed object
+    return cast(dict[str, Any], seed)
 
 
 def _object(value: Any, where: str, allowed: set[str]) -> dict[str, Any]:
@@ -119,10 +119,10 @@ def _choice(obj: Mapping[str, Any], name: str, where: str, default: str) -> str:
 
 
 def _id(obj: Mapping[str, Any], where: str) -> str | None:
-    value = _field(obj, "id", where, str, None)
+    value: str | None = _field(obj, "id", where, str, None)
     if value is not None and not HEX32.match(value):
         raise SeedError(f"{where}.id: must be 32 lowercase hex characters")
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def build_state(seed: Any, clock: Callable[[], float]) -> SandboxState:
@@ -252,14 +252,13 @@ def _apply_settings(zone: Zone, values: Mapping[str, Any], now: float, where: st
     """Seeded values are the zone's starting point: they leave `modified_on` null."""
     for setting_id, value in values.items():
         try:
-            zone.settings[setting_id] = settings.new_value(
-                setting_id, value, zone.settings.get(setting_id)
-            )
+            stored = settings.new_value(setting_id, value, zone.settings.get(setting_id))
         except ApiError as exc:
             raise SeedError(f"{where}.{setting_id}: {exc.errors[0]['message']}") from None
         if setting_id == "development_mode":
-            on = zone.settings[setting_id] == "on"
-            zone.dev_mode_until = now + settings.DEV_MODE_SECONDS if on else None
+            zone.dev_mode_until = now + settings.DEV_MODE_SECONDS if stored == "on" else None
+        else:
+            zone.settings[setting_id] = stored
 
 
 def _add_record(state: SandboxState, zone: Zone, raw: Any, where: str) -> None:

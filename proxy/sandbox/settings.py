@@ -65,8 +65,12 @@ _HSTS_FIELDS = {
 
 
 def default_values() -> dict[str, Any]:
-    """A fresh copy of every default, for a new zone."""
-    return {sid: copy.deepcopy(default) for sid, (default, _) in SETTINGS.items()}
+    """A fresh copy of every stored default, for a new zone. Development mode is not stored:
+    its value follows from the zone's countdown, which runs out by itself."""
+    return {
+        sid: copy.deepcopy(default) for sid, (default, _) in SETTINGS.items()
+        if sid != "development_mode"
+    }
 
 
 def check_setting_id(setting_id: str) -> None:

@@ -170,7 +170,8 @@ class SandboxState:
         """The next deterministic id: md5 of kind and counter, skipping any already taken."""
         while True:
             self._counter += 1
-            candidate = hashlib.md5(f"{kind}:{self._counter}".encode()).hexdigest()
+            seed = f"{kind}:{self._counter}".encode()
+            candidate = hashlib.md5(seed, usedforsecurity=False).hexdigest()
             if candidate not in self._ids:
                 self._ids.add(candidate)
                 return candidate
@@ -275,7 +276,8 @@ class SandboxState:
             elif zone.dev_mode_until is not None and zone.dev_mode_until > now:
                 zone.dev_mode_until = now
             zone.modified_on = now
-        zone.settings[setting_id] = stored
+        else:
+            zone.settings[setting_id] = stored
         zone.settings_modified[setting_id] = now
 
     def setting_value(self, zone: Zone, setting_id: str) -> Any:
