@@ -84,10 +84,6 @@ async def fetch_records(ex: Exchange) -> list[dict[str, Any]]:
     return records
 
 
-async def _forget_listing(ex: Exchange) -> None:
-    await ex.store.delete(_listing_key(ex))
-
-
 async def _note_id(ex: Exchange, record: Mapping[str, Any]) -> None:
     ids = dict(await ex.store.get(_id_map_key(ex)) or {})
     ids[v1_number(record["id"])] = record["id"]
@@ -101,6 +97,8 @@ async def list_records(ex: Exchange, args: Mapping[str, Any]) -> None:
 
     `continuing` is true-ish for a later page (`o` > 0): that page must come from the same
     list as the first, or records would be skipped or seen twice. A new loop reads afresh.
+    Writes leave the kept listing alone for the same reason: a client that adds or deletes
+    records while it pages (a "delete every record" loop) must still walk the list it began.
     """
     records = None
     if templates.render(args.get("continuing", False), ex.values):
@@ -312,7 +310,6 @@ async def create_record(ex: Exchange, args: Mapping[str, Any]) -> None:
     if proxied is not None:
         body["proxied"] = proxied
 
-    await _forget_listing(ex)
     try:
         ex.values[args["save"]] = await _post(ex, body)
     except errors.V4Error as exc:
@@ -324,7 +321,6 @@ async def create_record(ex: Exchange, args: Mapping[str, Any]) -> None:
 async def update_record(ex: Exchange, args: Mapping[str, Any]) -> None:
     old: dict[str, Any] = templates.render(args["record"], ex.values)
     rtype = ex.values.get("type") or old["type"]
-    await _forget_listing(ex)
 
     if rtype == old["type"]:
         body = record_fields(ex, rtype, old)
@@ -387,7 +383,6 @@ async def _restore(ex: Exchange, old: Mapping[str, Any]) -> None:
       templated=("record",))
 async def delete_record(ex: Exchange, args: Mapping[str, Any]) -> None:
     record: dict[str, Any] = templates.render(args["record"], ex.values)
-    await _forget_listing(ex)
     try:
         await ex.v4.request("DELETE", records_path(ex, record["id"]))
     except errors.V4Error as exc:
