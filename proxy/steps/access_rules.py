@@ -84,7 +84,11 @@ async def _apply(ex: Exchange, base: str, target: Mapping[str, str], mode: str |
         return
     first, *others = matches
     if first.get("mode") != mode:
-        await ex.v4.request("PATCH", f"{base}/{_rule_id(first)}", body={"mode": mode})
+        body = {"mode": mode}
+        if base != USER_RULES:
+            # The account-level PATCH requires the (unchanged) configuration as well.
+            body["configuration"] = dict(first.get("configuration") or target)
+        await ex.v4.request("PATCH", f"{base}/{_rule_id(first)}", body=body)
     for rule in others:
         await ex.v4.request("DELETE", f"{base}/{_rule_id(rule)}", body={})
 
