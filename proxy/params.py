@@ -52,6 +52,15 @@ def _text(spec: ParamSpec, raw: str) -> str:
     return value
 
 
+def _verbatim(spec: ParamSpec, raw: str) -> str:
+    """Text as sent, surrounding spaces included (a TXT record's spaces are its data); only
+    line breaks and tabs at the ends, which no record holds, are dropped."""
+    value = raw.strip("\r\n\t")
+    if any(ch in _UNSAFE_CHARS for ch in value):
+        raise _bad(spec)
+    return value
+
+
 def _choice(spec: ParamSpec, raw: str) -> Any:
     value = raw.strip()
     if value in spec.reject:
@@ -160,6 +169,7 @@ def _upper(spec: ParamSpec, raw: str) -> str:
 
 KINDS: dict[str, Callable[[ParamSpec, str], Any]] = {
     "text": _text,
+    "verbatim": _verbatim,
     "choice": _choice,
     "int": _integer,
     "switch": _switch,
@@ -179,7 +189,9 @@ def validate(specs: Mapping[str, ParamSpec], params: Mapping[str, str]) -> dict[
         raw = params.get(name)
         # An empty value counts as missing, except that an optional text may be sent empty
         # on purpose (the steps decide what an empty `content` means).
-        if raw is None or (raw.strip() == "" and (spec.kind != "text" or spec.required)):
+        if raw is None or (
+            raw.strip() == "" and (spec.kind not in ("text", "verbatim") or spec.required)
+        ):
             if spec.default is not None:
                 raw = spec.default
             elif spec.required:
