@@ -10,7 +10,13 @@ and the schema folder's README), each case handled in one place below:
 
 - DNS record bodies: openapi-core trips on SRV's read-only `content` inside the `oneOf`, and
   the schema gives PATCH the full record. Record bodies are therefore checked against the
-  record type's own schema with OAS30WriteValidator (PATCH: `required` ignored).
+  record type's own schema with OAS30WriteValidator (PATCH: `required` ignored; a PATCH
+  without `type` passes if any type's schema takes it). Records in answers are checked
+  against their type's schema too: faster than the `oneOf`, and the message says why.
+- Query parameters are checked here from the operation's declared schemas: an undeclared
+  one is refused, and booleans must be `true` or `false`.
+- Host names (`format: hostname`) are checked (jsonschema skips them without `fqdn`);
+  underscores and the null SRV target "." are allowed.
 - The schema wants a body on a DNS record DELETE; the live API takes none.
 - A per-setting PATCH is `{"value": …}`: checked against that setting's own schema.
 - Failure answers: the schema's 4XX bodies for records, purges and access rules demand
