@@ -47,8 +47,14 @@ async def access_rule(ex: Exchange, args: Mapping[str, Any]) -> None:
                 await _apply(ex, USER_RULES, target, mode)
                 return
             except errors.V4Error as exc:
-                if scope == "user" or not _refused_scope(exc):
+                if not _refused_scope(exc):
                     raise
+                if scope == "user":
+                    raise errors.invalid_input(
+                        "This key cannot keep user-level IP access rules in Cloudflare API "
+                        "v4; the proxy's --access-rules-scope auto or account uses "
+                        "account-level rules instead."
+                    ) from exc
                 log.info("%s: user-level rules refused; using account-level rules", ex.action)
 
         accounts = sorted({

@@ -253,7 +253,7 @@ def record_fields(ex: Exchange, rtype: str, old: Mapping[str, Any] | None) -> di
             if not str(p["content"]).strip():
                 raise errors.invalid_input("Missing parameter content.")
             body["content"] = str(p["content"]) if rtype == "TXT" else str(p["content"]).strip()
-            _check_address(rtype, body["content"])
+            _check_content(rtype, body["content"])
         elif old is None:
             raise errors.invalid_input("Missing parameter content.")
         if rtype == "MX":
@@ -269,19 +269,20 @@ def record_fields(ex: Exchange, rtype: str, old: Mapping[str, Any] | None) -> di
     return body
 
 
-def _check_address(rtype: str, content: str) -> None:
-    """Refuse a wrong address here, before a type change has deleted anything."""
-    version = {"A": 4, "AAAA": 6}.get(rtype)
-    if version is None:
-        return
+def _check_content(rtype: str, content: str) -> None:
+    """Refuse content of the wrong kind here, before a type change has deleted anything."""
     try:
-        ok = ipaddress.ip_address(content).version == version
+        version: int | None = ipaddress.ip_address(content).version
     except ValueError:
-        ok = False
-    if not ok:
-        kind = "IPv4" if version == 4 else "IPv6"
+        version = None
+    wanted = {"A": 4, "AAAA": 6}.get(rtype)
+    if wanted is not None and version != wanted:
+        kind = "IPv4" if wanted == 4 else "IPv6"
         raise errors.invalid_input(f"Invalid value for content: an {rtype} record needs an "
                                    f"{kind} address.")
+    if rtype in ("CNAME", "MX", "NS") and version is not None:
+        raise errors.invalid_input(f"Invalid value for content: a {rtype} record needs a host "
+                                   "name, not an address.")
 
 
 def _proxied_wanted(ex: Exchange, rtype: str, creating: bool) -> bool | None:

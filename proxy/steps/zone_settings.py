@@ -34,7 +34,8 @@ def security_header_json(setting: Mapping[str, Any]) -> str:
     """v1 kept HSTS settings as a JSON document inside a string."""
     value = setting.get("value")
     hsts = value.get("strict_transport_security") if isinstance(value, dict) else None
-    if not isinstance(hsts, dict):
+    if not isinstance(hsts, dict) or not hsts.get("enabled"):
+        # HSTS off: v1 showed an empty string (v1-api.md §3.4).
         return ""
     inner: dict[str, Any] = {
         "strict_transport_security": {

@@ -186,14 +186,25 @@ def test_url_accepted(raw: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", ["www.example.com/a.css", "ftp://example.com/a", "https:///a", "https://x/a b",
-            "https://x/\x00", "/a.css"]
+    "raw", ["www.example.com/a.css", "ftp://example.com/a", "https:///a", "/a.css"]
 )
 def test_url_refused(raw: str) -> None:
     assert refused("url", raw, "url") == (
         "Invalid value for url: give a full URL with http(s)://.",
         "E_INVLDINPUT",
     )
+
+
+@pytest.mark.parametrize("raw", ["https://x/\x00", "https://x/a\r\nb", "https://x/\ta"])
+def test_url_with_control_characters_refused(raw: str) -> None:
+    assert refused("url", raw, "url") == (
+        "Invalid value for url: control characters are not allowed.",
+        "E_INVLDINPUT",
+    )
+
+
+def test_url_space_is_sent_percent_encoded() -> None:
+    assert one("url", "https://x/a b.css", "url") == "https://x/a%20b.css"
 
 
 def test_url_is_trimmed() -> None:
