@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 ENV_PREFIX = "CF_V1_PROXY_"
 
-Kind = Literal["str", "int", "float", "switch", "choice", "path", "optional_path"]
+Kind = Literal["str", "int", "float", "switch", "choice", "path", "optional_path", "budget"]
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,25 @@ OPTIONS: tuple[Option, ...] = (
     Option("max-body-bytes", 1024 * 1024, "largest request body accepted", "int"),
     Option("max-fields", 1000, "most form fields accepted in one request", "int"),
     Option("connect-timeout", 5.0, "seconds to wait for a connection to v4", "float"),
-    Option("read-timeout", 30.0, "seconds to wait for a v4 answer", "float"),
+    Option("read-timeout", 15.0, "seconds to wait for a v4 answer", "float"),
+    Option(
+        "call-deadline",
+        25.0,
+        "seconds one v1 call may spend on v4, retries included",
+        "float",
+    ),
+    Option("retries", 2, "extra attempts for a v4 call that is safe to repeat", "int"),
+    Option(
+        "rate-budget",
+        (1200, 300.0),
+        "v4 calls each credential may make per window, as CALLS/SECONDS; the proxy answers "
+        "E_MAXAPI before an action would exceed it",
+        "budget",
+    ),
+    Option("max-header-bytes", 16384, "largest request head (request line and headers)", "int"),
+    Option("max-headers", 100, "most request headers", "int"),
+    Option("header-timeout", 10.0, "seconds a client may take to send its request head", "float"),
+    Option("shutdown-grace", 20.0, "seconds in-flight calls may finish after SIGTERM", "float"),
     Option("zone-cache-seconds", 300.0, "how long a zone name lookup is kept", "float"),
     Option("listing-cache-seconds", 30.0, "how long a zone listing serves a paging loop", "float"),
 )
@@ -99,7 +117,14 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     max_fields: int = 1000
     connect_timeout: float = 5.0
-    read_timeout: float = 30.0
+    read_timeout: float = 15.0
+    call_deadline: float = 25.0
+    retries: int = 2
+    rate_budget: tuple[int, float] = (1200, 300.0)
+    max_header_bytes: int = 16384
+    max_headers: int = 100
+    header_timeout: float = 10.0
+    shutdown_grace: float = 20.0
     zone_cache_seconds: float = 300.0
     listing_cache_seconds: float = 30.0
 
@@ -124,6 +149,15 @@ def coerce(option: Option, raw: str) -> Any:
             return real
     except ValueError:
         raise SettingsError(f"{option.name}: {raw!r} is not a valid {option.kind}") from None
+    if option.kind == "budget":
+        calls, _, seconds = value.partition("/")
+        try:
+            budget = (int(calls), float(seconds))
+        except ValueError:
+            budget = (0, 0.0)
+        if budget[0] < 1 or not budget[1] > 0:
+            raise SettingsError(f"{option.name}: {raw!r} is not CALLS/SECONDS, e.g. 1200/300")
+        return budget
     if option.kind == "switch":
         if value.lower() in _TRUE:
             return True
