@@ -68,6 +68,14 @@ class V4Client:
             headers={"User-Agent": USER_AGENT},
         )
 
+    async def reachable(self, timeout: float = 3.0) -> bool:
+        """Whether v4 answers at all (any HTTP status will do), for /readyz."""
+        try:
+            await self._http.get("/zones", timeout=timeout)
+        except httpx.HTTPError:
+            return False
+        return True
+
     def session(self, credential: Credential) -> V4Session:
         return V4Session(self._http, credential)
 
