@@ -93,26 +93,58 @@ class Engine:
         if credential is None:
             raise errors.unauthorized()
         reply.credential = credential.fingerprint
-        session = self.client.session(credential)
+        session = self.client.session(
+            credential, deadline=self.settings.call_deadline, retries=self.settings.retries
+        )
         reply.v4_calls = session.calls
 
         ex = Exchange(action, request, credential, session, self.store, self.settings)
         ex.values.update(params.validate(entry.params, request.params))
-        if entry.zone:
-            ex.values["zone"] = await resolve_zone(ex, request.params.get("z"))
-            reply.zone = ex.zone["name"]
-
-        for step in entry.steps:
-            if step.use == "call":
-                await run_call(ex, step.args)
-            else:
-                await STEPS[step.use].run(ex, step.args)
+        await self._admit(ex, entry)
+        try:
+            if entry.zone:
+                ex.values["zone"] = await resolve_zone(ex, request.params.get("z"))
+                reply.zone = ex.zone["name"]
+            for step in entry.steps:
+                if step.use == "call":
+                    await run_call(ex, step.args)
+                else:
+                    await STEPS[step.use].run(ex, step.args)
+        finally:
+            await self._settle(ex, entry)
 
         return envelope.success(
             self._echo(request, entry),
             templates.render(entry.response, ex.values),
             templates.render(entry.attributes, ex.values),
         )
+
+    async def _admit(self, ex: Exchange, entry: ActionMapping) -> None:
+        """Refuse before the first v4 call what could not finish within the limits.
+
+        After a v4 429 the credential waits out `retry-after` without reaching v4; and an
+        action starts only if the credential's rate budget holds the calls it usually needs,
+        so no action stops half-way for lack of budget (`v4-api.md` §5).
+        """
+        if await self.store.get(ex.cache_key("blocked")):
+            raise errors.rate_limited()
+        capacity, window = self.settings.rate_budget
+        if not await self.store.reserve(ex.cache_key("budget"), entry.cost, capacity, window):
+            log.warning("%s: rate budget of %s used up (%d calls per %g s)",
+                        ex.action, ex.credential.fingerprint, capacity, window)
+            raise errors.rate_limited(
+                f"Rate limit reached: at most {capacity} Cloudflare API calls per "
+                f"{window:g} seconds for this key; retry later."
+            )
+
+    async def _settle(self, ex: Exchange, entry: ActionMapping) -> None:
+        """Charge the calls really made, and remember a 429 for the credential."""
+        capacity, window = self.settings.rate_budget
+        used = len(ex.v4.calls)
+        if used != entry.cost:
+            await self.store.charge(ex.cache_key("budget"), used - entry.cost, capacity, window)
+        if ex.v4.rate_limited_for:
+            await self.store.set(ex.cache_key("blocked"), True, ex.v4.rate_limited_for)
 
     def _echo(self, request: V1Request, entry: ActionMapping) -> dict[str, str] | None:
         """v1's request echo: `act`, then every parameter as received (`v1-api.md` §2.6)."""

@@ -83,6 +83,13 @@ class V4Error(Exception):
     messages: list[str] = field(default_factory=list)
     retry_after: float | None = None
 
+    # v4 answered, so the call reached it; only a server-side failure may be worth repeating.
+    sent = True
+
+    @property
+    def retryable(self) -> bool:
+        return self.status >= 500
+
     def __str__(self) -> str:
         pairs = ", ".join(f"{c}: {m}" for c, m in zip(self.codes, self.messages, strict=False))
         return f"v4 HTTP {self.status} ({pairs or 'no error items'})"
@@ -94,7 +101,23 @@ class V4Error(Exception):
 
 
 class UpstreamError(Exception):
-    """v4 unreachable, timed out, 5xx, or an answer that is not a v4 envelope."""
+    """v4 unreachable, timed out, 5xx, or an answer that is not a v4 envelope.
+
+    `sent` is False only when the request certainly never reached v4 (no connection), so
+    that even a create may be repeated; otherwise a write may have landed.
+    """
+
+    def __init__(self, message: str, *, sent: bool = True, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.sent = sent
+        self.retryable = retryable
+
+
+def ambiguous(exc: Exception) -> bool:
+    """Whether a failed write may nevertheless have been carried out by v4."""
+    if isinstance(exc, UpstreamError):
+        return exc.sent
+    return isinstance(exc, V4Error) and exc.status >= 500
 
 
 # v4 codes that mean "these credentials are not accepted" (v4-api.md §4).

@@ -22,10 +22,10 @@ METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
 BUILTIN_VALUES = {"now", "null"}
 
 _ENTRY_KEYS = {"summary", "v4", "gone", "aliases", "echo", "zone", "params", "steps",
-               "response", "attributes"}
+               "response", "attributes", "cost"}
 _GONE_KEYS = {"summary", "v4", "gone", "aliases"}
 _PARAM_KEYS = {"kind", "required", "default", "values", "reject", "min", "max", "error"}
-_CALL_KEYS = {"call", "query", "body", "save", "target", "set"}
+_CALL_KEYS = {"call", "query", "body", "save", "target", "set", "idempotent"}
 
 
 class MappingError(ValueError):
@@ -52,6 +52,8 @@ class ActionMapping:
     steps: tuple[Step, ...] = ()
     response: Any = None
     attributes: Any = None
+    # v4 calls the action usually needs, reserved from the rate budget before it starts.
+    cost: int = 1
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,10 @@ def _entry(name: str, raw: dict[str, Any], where: str, source: str) -> ActionMap
     for key, template in (("response", response), ("attributes", attributes)):
         _check_template(template, known, f"{where}: key {key}")
 
+    cost = _typed(raw, "cost", int, where)
+    if cost is not None and cost < 1:
+        raise MappingError(f"{where}: key cost must be at least 1")
+
     return ActionMapping(
         name=name,
         summary=summary,
@@ -150,6 +156,8 @@ def _entry(name: str, raw: dict[str, Any], where: str, source: str) -> ActionMap
         steps=tuple(steps),
         response=response,
         attributes=attributes,
+        # Unless the table says otherwise: a zone lookup plus one call per step.
+        cost=cost or (int(zone) + max(1, len(steps))),
     )
 
 

@@ -19,6 +19,14 @@ class Store(Protocol):
 
     async def delete(self, key: str) -> None: ...
 
+    async def reserve(self, key: str, amount: float, capacity: int, window: float) -> bool:
+        """Take `amount` from a budget of `capacity` per `window` seconds, if it is there."""
+        ...
+
+    async def charge(self, key: str, amount: float, capacity: int, window: float) -> None:
+        """Take (or, negative, give back) `amount` whether or not it is there."""
+        ...
+
 
 class MemoryStore:
     """A per-process store: entries expire after their ttl; the oldest go first when full."""
@@ -46,6 +54,31 @@ class MemoryStore:
 
     async def delete(self, key: str) -> None:
         self._entries.pop(key, None)
+
+    async def reserve(self, key: str, amount: float, capacity: int, window: float) -> bool:
+        tokens = self._refilled(key, capacity, window)
+        if tokens < amount:
+            return False
+        self._set_tokens(key, tokens - amount, window)
+        return True
+
+    async def charge(self, key: str, amount: float, capacity: int, window: float) -> None:
+        tokens = self._refilled(key, capacity, window)
+        self._set_tokens(key, min(capacity, tokens - amount), window)
+
+    def _refilled(self, key: str, capacity: int, window: float) -> float:
+        """A token bucket: full at `capacity`, refilling at capacity/window per second."""
+        entry = self._entries.get(key)
+        now = self._clock()
+        if entry is None:
+            return float(capacity)
+        _, (tokens, stamp) = entry
+        return float(min(capacity, tokens + (now - stamp) * capacity / window))
+
+    def _set_tokens(self, key: str, tokens: float, window: float) -> None:
+        now = self._clock()
+        self._entries[key] = (now + window, (tokens, now))
+        self._entries.move_to_end(key)
 
     def __len__(self) -> int:
         return len(self._entries)

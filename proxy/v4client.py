@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import random
 import re
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,14 @@ log = logging.getLogger("proxy.upstream")
 _SAFE_PATH = re.compile(r"(/[A-Za-z0-9_.-]+)+")
 
 USER_AGENT = "cf-v1-proxy/0.1"
+
+# A 429 without retry-after: wait a minute (v4 itself may block for up to five).
+DEFAULT_RATE_LIMIT_WAIT = 60.0
+
+
+def _backoff(attempt: int) -> float:
+    """Exponential backoff with full jitter: about 0.1 s, 0.2 s, 0.4 s …"""
+    return float(random.uniform(0.5, 1.0) * 0.1 * 2 ** (attempt - 1))
 
 
 @dataclass
@@ -58,6 +67,8 @@ class V4Client:
         max_connections: int = 100,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport,
@@ -76,8 +87,18 @@ class V4Client:
             return False
         return True
 
-    def session(self, credential: Credential) -> V4Session:
-        return V4Session(self._http, credential)
+    def session(
+        self, credential: Credential, *, deadline: float = 25.0, retries: int = 2
+    ) -> V4Session:
+        """A session for one v1 call: `deadline` seconds for all its v4 calls, retries included."""
+        return V4Session(
+            self._http,
+            credential,
+            deadline=time.monotonic() + deadline,
+            retries=retries,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+        )
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -87,7 +108,13 @@ class V4Client:
 class V4Session:
     http: httpx.AsyncClient
     credential: Credential
+    deadline: float
+    retries: int = 2
+    connect_timeout: float = 5.0
+    read_timeout: float = 15.0
     calls: list[V4Call] = field(default_factory=list)
+    # Set when v4 answered 429: seconds the credential must now wait (v4-api.md §5).
+    rate_limited_for: float | None = None
 
     async def request(
         self,
@@ -96,9 +123,48 @@ class V4Session:
         *,
         query: dict[str, str | int] | None = None,
         body: Any | None = None,
+        idempotent: bool | None = None,
     ) -> V4Answer:
+        """One v4 call, repeated only where repeating cannot do a write twice.
+
+        A call that never left (no connection) is always repeated. One that may have reached
+        v4 (timeout, broken answer, 5xx) is repeated only if `idempotent`, which by default
+        is every method but POST. A 429 is never repeated: the whole v1 call stops.
+        """
         if not _SAFE_PATH.fullmatch(path):
             raise ValueError(f"refusing to call an unsafe v4 path: {path!r}")
+        repeatable = method != "POST" if idempotent is None else idempotent
+
+        attempt = 0
+        while True:
+            try:
+                return await self._attempt(method, path, query, body)
+            except (UpstreamError, V4Error) as exc:
+                if method == "DELETE" and attempt and _not_found(exc):
+                    # A repeated DELETE that finds nothing: the first one did its work.
+                    return V4Answer({"id": path.rsplit("/", 1)[-1]})
+                attempt += 1
+                retry = exc.retryable and (repeatable or not exc.sent)
+                pause = _backoff(attempt)
+                if not retry or attempt > self.retries or self._remaining() <= pause:
+                    raise
+                log.info("v4 %s %s failed (%s); attempt %d of %d in %.2f s", method, path,
+                         exc, attempt + 1, self.retries + 1, pause)
+                await asyncio.sleep(pause)
+
+    def _remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    async def _attempt(
+        self, method: str, path: str, query: dict[str, str | int] | None, body: Any | None
+    ) -> V4Answer:
+        remaining = self._remaining()
+        if remaining <= 0:
+            raise UpstreamError("Cloudflare API v4 did not answer in time.", sent=False,
+                                retryable=False)
+        timeout = httpx.Timeout(
+            min(self.read_timeout, remaining), connect=min(self.connect_timeout, remaining)
+        )
 
         started = time.perf_counter()
         status: int | None = None
@@ -109,22 +175,31 @@ class V4Session:
                 params=query,
                 json=body,
                 headers=self.credential.v4_headers(),
+                timeout=timeout,
             )
             status = response.status_code
             content = response.content
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            log.warning("v4 %s %s: no connection (%s)", method, path, type(exc).__name__)
+            raise UpstreamError("Cloudflare API v4 could not be reached.", sent=False) from exc
         except httpx.TimeoutException as exc:
             log.warning("v4 %s %s timed out (%s)", method, path, type(exc).__name__)
             raise UpstreamError("Cloudflare API v4 did not answer in time.") from exc
         except httpx.HTTPError as exc:
-            log.warning("v4 %s %s failed: %s", method, path, type(exc).__name__)
-            raise UpstreamError("Cloudflare API v4 could not be reached.") from exc
+            log.warning("v4 %s %s: connection broken (%s)", method, path, type(exc).__name__)
+            raise UpstreamError("Cloudflare API v4 broke off its answer.") from exc
         finally:
             self.calls.append(
                 V4Call(method, path, status, (time.perf_counter() - started) * 1000)
             )
 
         log.debug("v4 %s %s -> %s", method, path, status)
-        return _read_envelope(method, path, response, content)
+        try:
+            return _read_envelope(method, path, response, content)
+        except V4Error as exc:
+            if exc.status == 429:
+                self.rate_limited_for = exc.retry_after or DEFAULT_RATE_LIMIT_WAIT
+            raise
 
     async def get(self, path: str, query: dict[str, str | int] | None = None) -> V4Answer:
         return await self.request("GET", path, query=query)
@@ -159,6 +234,10 @@ class V4Session:
         for chunk in await asyncio.gather(*(page(n) for n in range(2, pages + 1))):
             items.extend(chunk)
         return items
+
+
+def _not_found(exc: Exception) -> bool:
+    return isinstance(exc, V4Error) and (exc.status == 404 or 81044 in exc.codes)
 
 
 def _total_pages(info: dict[str, Any] | None, per_page: int, count: int) -> int:

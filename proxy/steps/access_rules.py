@@ -71,12 +71,7 @@ async def access_rule(ex: Exchange, args: Mapping[str, Any]) -> None:
 
 
 async def _apply(ex: Exchange, base: str, target: Mapping[str, str], mode: str | None) -> None:
-    rules = await ex.v4.get_all(base, {"configuration.value": target["value"]}, per_page=50)
-    matches = [
-        rule for rule in rules
-        if str((rule.get("configuration") or {}).get("value", "")).lower()
-        == target["value"].lower()
-    ]
+    matches = await _rules_for(ex, base, target)
 
     if mode is None:
         for rule in matches:
@@ -85,18 +80,41 @@ async def _apply(ex: Exchange, base: str, target: Mapping[str, str], mode: str |
         return
 
     if not matches:
-        body = {"mode": mode, "configuration": dict(target), "notes": NOTE}
-        await ex.v4.request("POST", base, body=body)
+        await _create(ex, base, target, mode)
         return
     first, *others = matches
     if first.get("mode") != mode:
-        body = {"mode": mode}
+        body: dict[str, Any] = {"mode": mode}
         if base != USER_RULES:
             # The account-level PATCH requires the (unchanged) configuration as well.
             body["configuration"] = dict(first.get("configuration") or target)
         await ex.v4.request("PATCH", f"{base}/{_rule_id(first)}", body=body)
     for rule in others:
         await ex.v4.request("DELETE", f"{base}/{_rule_id(rule)}", body={})
+
+
+async def _rules_for(ex: Exchange, base: str, target: Mapping[str, str]) -> list[Any]:
+    """The rules whose value is exactly this IP or range (v4 searches more loosely)."""
+    rules = await ex.v4.get_all(base, {"configuration.value": target["value"]}, per_page=50)
+    return [
+        rule for rule in rules
+        if str((rule.get("configuration") or {}).get("value", "")).lower()
+        == target["value"].lower()
+    ]
+
+
+async def _create(ex: Exchange, base: str, target: Mapping[str, str], mode: str) -> None:
+    """Create once: after a failure that may hide a success, look before sending again."""
+    body = {"mode": mode, "configuration": dict(target), "notes": NOTE}
+    try:
+        await ex.v4.request("POST", base, body=body)
+    except (errors.V4Error, errors.UpstreamError) as exc:
+        if not errors.ambiguous(exc):
+            raise
+        if any(rule.get("mode") == mode for rule in await _rules_for(ex, base, target)):
+            log.info("%s: rule create was answered badly but landed", ex.action)
+            return
+        await ex.v4.request("POST", base, body=body)
 
 
 def _rule_id(rule: Mapping[str, Any]) -> str:

@@ -22,7 +22,9 @@ async def run_call(ex: Exchange, args: Mapping[str, Any]) -> None:
     target = args.get("target", "zone")
 
     try:
-        answer = await ex.v4.request(args["method"], path, query=query, body=body)
+        answer = await ex.v4.request(
+            args["method"], path, query=query, body=body, idempotent=args.get("idempotent")
+        )
     except errors.V4Error as exc:
         if target == "zone" and (exc.status == 404 or 7003 in exc.codes):
             await forget_zone(ex)

@@ -297,10 +297,43 @@ def _proxied_wanted(ex: Exchange, rtype: str, creating: bool) -> bool | None:
 
 
 async def _post(ex: Exchange, body: Mapping[str, Any]) -> dict[str, Any]:
-    answer = await ex.v4.request("POST", records_path(ex), body=dict(body))
+    """Create a record once: a failure that may hide a success is looked into, not repeated.
+
+    After a timeout, a broken answer or a 5xx, the record may exist all the same. Had it
+    existed before, v4 would have refused the create as a duplicate, so an identical record
+    now means this call made it. Only when none is there is the create sent again.
+    """
+    path = records_path(ex)
+    try:
+        answer = await ex.v4.request("POST", path, body=dict(body))
+    except (errors.V4Error, errors.UpstreamError) as exc:
+        if not errors.ambiguous(exc):
+            raise
+        landed = await _landed(ex, body)
+        if landed is not None:
+            log.info("%s: zone %s: create was answered badly but landed", ex.action,
+                     ex.zone["name"])
+            await _note_id(ex, landed)
+            return landed
+        answer = await ex.v4.request("POST", path, body=dict(body))
+
     record: dict[str, Any] = answer.result
     await _note_id(ex, record)
     return record
+
+
+async def _landed(ex: Exchange, body: Mapping[str, Any]) -> dict[str, Any] | None:
+    query: dict[str, str | int] = {"type": str(body["type"]), "name": str(body["name"])}
+    if "content" in body:
+        query["content"] = str(body["content"])
+    found = await ex.v4.get_all(records_path(ex), query, per_page=100)
+    for record in found:
+        if body.get("data") and record.get("data") != body["data"]:
+            continue
+        if "content" in body and record.get("content") != body["content"]:
+            continue
+        return dict(record)
+    return None
 
 
 @step("create_record", args=("save",), required=("save",), needs=("zone", "type"))
