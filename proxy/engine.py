@@ -37,6 +37,9 @@ class Reply:
     status: int
     body: dict[str, Any]
     action: str | None = None
+    # What the access log may show: the table's own action name and the resolved zone name,
+    # never raw client text (a clumsy client may have glued its key onto `a` or `z`).
+    known_action: str | None = None
     zone: str | None = None
     credential: str | None = None
     v4_calls: list[V4Call] = field(default_factory=list)
@@ -58,7 +61,7 @@ class Engine:
     async def answer(self, request: V1Request) -> Reply:
         action = request.action
         shown = action[:MAX_ACTION_ECHO] if action else None
-        reply = Reply(200, {}, action=shown, zone=request.params.get("z"))
+        reply = Reply(200, {}, action=shown)
         try:
             reply.body = await self._run(request, action, reply)
         except errors.V1Error as err:
@@ -86,6 +89,7 @@ class Engine:
                 "API v1 action that cf-v1-proxy knows. Cloudflare API v1 is retired; see "
                 "Cloudflare API v4."
             )
+        reply.known_action = entry.name
         if entry.gone is not None:
             raise errors.Gone(entry.gone)
 

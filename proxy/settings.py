@@ -140,7 +140,7 @@ def coerce(option: Option, raw: str) -> Any:
         if option.kind == "int":
             number = int(value)
             if number < 0:
-                raise ValueError
+                raise SettingsError(f"{option.name}: {raw!r} must not be negative")
             return number
         if option.kind == "float":
             real = float(value)
@@ -193,6 +193,9 @@ def build(**given: Any) -> Settings:
     if unknown:
         raise SettingsError(f"unknown settings: {', '.join(sorted(unknown))}")
     settings = Settings(**given)
-    if settings.rec_page_size and settings.rec_page_size < 1:
-        raise SettingsError("rec-page-size: must be 0 (all) or a positive number")
+    if not settings.upstream.startswith(("http://", "https://")):
+        raise SettingsError(f"upstream: {settings.upstream!r} is not an http(s) URL")
+    for name in ("max_body_bytes", "max_fields", "max_header_bytes", "max_headers"):
+        if getattr(settings, name) < 1:
+            raise SettingsError(f"{name.replace('_', '-')}: must be at least 1")
     return settings

@@ -386,6 +386,7 @@ async def _change_type(ex: Exchange, old: dict[str, Any], rtype: str) -> dict[st
     if proxied is not None:
         body["proxied"] = proxied
 
+    await _refuse_conflicts(ex, old, body)
     # The old record goes first: A/AAAA and CNAME cannot share a name.
     try:
         await ex.v4.request("DELETE", records_path(ex, old["id"]))
@@ -398,6 +399,31 @@ async def _change_type(ex: Exchange, old: dict[str, Any], rtype: str) -> dict[st
         if isinstance(exc, errors.V4Error):
             raise errors.from_v4(exc, "input") from exc
         raise
+
+
+async def _refuse_conflicts(
+    ex: Exchange, old: Mapping[str, Any], body: Mapping[str, Any]
+) -> None:
+    """Refuse now what v4 would refuse once the old record is gone.
+
+    A create refused after the delete means putting the old record back, and v4 gives it a
+    new id: the client's stored rec_id would stop working although its edit failed.
+    """
+    try:
+        named = await ex.v4.get_all(records_path(ex), {"name": str(body["name"])},
+                                    per_page=100)
+    except errors.V4Error as exc:
+        raise errors.from_v4(exc, "zone") from exc
+    others = [r for r in named if r.get("id") != old["id"]]
+    rtype = body["type"]
+    if (rtype == "CNAME" and others) or (
+        rtype in ("A", "AAAA") and any(r.get("type") == "CNAME" for r in others)
+    ):
+        raise errors.invalid_input(
+            "An A, AAAA, or CNAME record with that host already exists."
+        )
+    if any(r.get("type") == rtype and r.get("content") == body.get("content") for r in others):
+        raise errors.invalid_input("Record already exists.")
 
 
 async def _restore(ex: Exchange, old: Mapping[str, Any]) -> None:

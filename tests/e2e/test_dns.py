@@ -104,16 +104,30 @@ def test_rec_edit_changing_type_recreates_the_record(proxy: RunningProxy) -> Non
     assert "DELETE" in methods and methods.index("DELETE") < len(methods) - 1
 
 
-def test_refused_type_change_puts_the_old_record_back(proxy: RunningProxy) -> None:
-    # A CNAME cannot share its name with the A record of www: v4 refuses the new record
-    # after the old AAAA was deleted, and the proxy puts the AAAA back.
+def test_conflicting_type_change_is_refused_before_any_write(proxy: RunningProxy) -> None:
+    # A CNAME cannot share its name with the A record of www. Refused before the AAAA is
+    # deleted, so the AAAA keeps its v4 id and the client's rec_id keeps working.
     rec_id = rec_id_of(proxy, "www.example.com", "AAAA")
+    proxy.forget_calls()
     body = proxy.v1(a="rec_edit", z="example.com", id=rec_id, type="CNAME", name="www",
                     content="elsewhere.example.net", ttl="1").json()
+    assert body == {"request": {"act": "rec_edit"}, "result": "error", "err_code":
+                    "E_INVLDINPUT", "msg": "An A, AAAA, or CNAME record with that host "
+                    "already exists."}
+    assert [m for m, _ in proxy.v4_calls if m != "GET"] == []
+    assert rec_id_of(proxy, "www.example.com", "AAAA") == rec_id
+
+
+def test_refused_type_change_puts_the_old_record_back(proxy: RunningProxy) -> None:
+    # v4 refuses a TXT of over 2048 characters only after the old CNAME was deleted: the
+    # proxy puts the CNAME back (under a new v4 id, as v4 allows no other way).
+    rec_id = rec_id_of(proxy, "blog.example.com", "CNAME")
+    body = proxy.v1(a="rec_edit", z="example.com", id=rec_id, type="TXT", name="blog",
+                    content="x" * 3000, ttl="1").json()
     assert body["result"] == "error" and body["err_code"] == "E_INVLDINPUT"
-    records = proxy.records(name="www.example.com")
-    assert sorted((r["type"], r["content"], r["proxied"]) for r in records) == [
-        ("A", "192.0.2.1", True), ("AAAA", "2001:db8::1", True)]
+    [record] = proxy.records(name="blog.example.com")
+    assert (record["type"], record["content"], record["proxied"]) == (
+        "CNAME", "www.example.com", True)
 
 
 def test_bad_address_is_refused_before_any_write(proxy: RunningProxy) -> None:
