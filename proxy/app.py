@@ -1,4 +1,4 @@
-"""The ASGI application: the v1 endpoint, legacy paths, health, and the access log.
+"""The ASGI application: the v1 endpoint, legacy paths, health and readiness, the access log.
 
 Stage by stage: read the body within its limit → `v1request.parse` → `Engine.answer` →
 `envelope.encode` (+ JSONP) → one access-log line. Every reply carries Content-Length and is
@@ -7,6 +7,7 @@ sent whole: HTTP/1.0 clients read to EOF and would choke on chunked encoding.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -15,7 +16,7 @@ from typing import Any
 
 import httpx
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
@@ -29,6 +30,10 @@ access_log = logging.getLogger("proxy.access")
 log = logging.getLogger("proxy.app")
 
 V1_METHODS = ("GET", "POST")
+
+# /readyz asks v4 at most this often: it needs no credentials, and each probe is a request to
+# Cloudflare from the proxy's address.
+PROBE_SECONDS = 2.0
 
 
 def create_app(
@@ -69,6 +74,10 @@ def create_app(
             reply = Reply(200, envelope.error(err, None))
             _log_access(request, reply, started)
             return _render(reply, None)
+        except ClientDisconnect:
+            # Gone before its body was complete (or closed by the server's limits): there is
+            # no one to answer, and nothing ran.
+            return Response(status_code=400)
 
         callback = v1.params.get("callback")
         if callback is not None and not envelope.JSONP_NAME.fullmatch(callback):
@@ -95,6 +104,17 @@ def create_app(
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    probe = _UpstreamProbe(client)
+
+    async def readyz(_: Request) -> Response:
+        if not table.mapped:
+            reason = "no v1 action is mapped"
+        elif not await probe.reachable():
+            reason = "Cloudflare API v4 is not reachable"
+        else:
+            return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "not ready", "reason": reason}, 503)
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
@@ -105,12 +125,30 @@ def create_app(
         Route("/api.html", legacy_gone, methods=["GET", "POST"]),
         Route("/host-gw.html", legacy_gone, methods=["GET", "POST"]),
         Route("/healthz", healthz),
+        Route("/readyz", readyz),
         *extra_routes,
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.engine = engine
     app.state.table = table
     return app
+
+
+class _UpstreamProbe:
+    """`V4Client.reachable`, asked at most once per PROBE_SECONDS however often it is wanted."""
+
+    def __init__(self, client: V4Client) -> None:
+        self.client = client
+        self._lock = asyncio.Lock()
+        self._asked = float("-inf")
+        self._answer = False
+
+    async def reachable(self) -> bool:
+        async with self._lock:
+            if time.monotonic() - self._asked >= PROBE_SECONDS:
+                self._answer = await self.client.reachable()
+                self._asked = time.monotonic()
+            return self._answer
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
