@@ -98,8 +98,7 @@ def assemble(
 
 
 def serve(settings: Settings) -> int:
-    import uvicorn
-
+    from proxy import server
     from proxy.sandbox import SeedError
 
     logging.basicConfig(
@@ -123,15 +122,7 @@ def serve(settings: Settings) -> int:
     where = "the embedded sandbox at /client/v4" if settings.sandbox is not None else (
         settings.upstream)
     log.info("cf-v1-proxy: upstream %s; %d actions mapped", where, len(table.mapped))
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        # uvicorn's access log prints query strings, where v1 clients put `tkn`.
-        access_log=False,
-        server_header=False,
-    )
+    server.run(app, settings)
     return 0
 
 
