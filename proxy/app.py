@@ -58,12 +58,10 @@ def create_app(
     async def v1_endpoint(request: Request) -> Response:
         started = time.perf_counter()
         if request.method not in V1_METHODS:
-            return _render(
-                Reply(405, envelope.error(errors.V1Error("Use GET or POST."), None)), None
-            )
+            return _not_allowed()
 
         try:
-            body = await _read_body(request, limits.max_body_bytes)
+            body = await _read_body(request, limits.max_body_bytes, settings.header_timeout)
             v1 = v1request.parse(
                 request.scope.get("query_string", b""),
                 request.headers.get("content-type"),
@@ -120,15 +118,27 @@ def create_app(
         yield
         await client.aclose()
 
+    async def not_found(request: Request, exc: Exception) -> Response:
+        body = envelope.error(errors.V1Error(f"No such path: {request.url.path[:100]}."), None)
+        return Response(envelope.encode(body), 404, media_type=envelope.JSON_TYPE)
+
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        return _not_allowed()
+
     routes: list[BaseRoute] = [
-        Route("/api_json.html", v1_endpoint, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
+        Route("/api_json.html", v1_endpoint, methods=["GET", "POST"]),
         Route("/api.html", legacy_gone, methods=["GET", "POST"]),
         Route("/host-gw.html", legacy_gone, methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         *extra_routes,
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # Every answer is v1 JSON, also for paths and methods no v1 client uses.
+    app = Starlette(
+        routes=routes, lifespan=lifespan,
+        exception_handlers={404: not_found, 405: not_allowed},
+    )
+    app.router.redirect_slashes = False
     app.state.engine = engine
     app.state.table = table
     return app
@@ -151,18 +161,31 @@ class _UpstreamProbe:
             return self._answer
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The whole body, refused as soon as it passes the limit (never buffered beyond it)."""
+def _not_allowed() -> Response:
+    body = envelope.error(errors.V1Error("Use GET or POST."), None)
+    return Response(envelope.encode(body), 405, media_type=envelope.JSON_TYPE,
+                    headers={"Allow": "GET, POST"})
+
+
+async def _read_body(request: Request, limit: int, seconds: float) -> bytes:
+    """The whole body, refused as soon as it passes the limit or takes too long to arrive.
+
+    A client that announces more than it sends would otherwise hold a connection forever.
+    """
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise v1request.BodyTooLarge(limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise v1request.BodyTooLarge(limit)
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise v1request.BodyTooLarge(limit)
+                chunks.append(chunk)
+    except TimeoutError:
+        raise errors.invalid_input("The request body did not arrive in time.") from None
     return b"".join(chunks)
 
 
@@ -179,7 +202,7 @@ def _log_access(request: Request, reply: Reply, started: float) -> None:
     """One line per v1 call; never a key, an e-mail, a query string or a body."""
     agent = _clean(request.headers.get("user-agent", "-"))
     fields: dict[str, Any] = {
-        "action": _clean(reply.action or "-"),
+        "action": reply.known_action or ("unknown" if reply.action else "-"),
         "zone": _clean(reply.zone or "-"),
         "cred": reply.credential or "-",
         "v4_calls": len(reply.v4_calls),

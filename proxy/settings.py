@@ -91,7 +91,10 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("max-header-bytes", 16384, "largest request head (request line and headers)", "int"),
     Option("max-headers", 100, "most request headers", "int"),
-    Option("header-timeout", 10.0, "seconds a client may take to send its request head", "float"),
+    Option(
+        "header-timeout", 10.0, "seconds a client may take to send its request head, and its body",
+        "float",
+    ),
     Option("shutdown-grace", 20.0, "seconds in-flight calls may finish after SIGTERM", "float"),
     Option("zone-cache-seconds", 300.0, "how long a zone name lookup is kept", "float"),
     Option("listing-cache-seconds", 30.0, "how long a zone listing serves a paging loop", "float"),

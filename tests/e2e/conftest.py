@@ -24,6 +24,7 @@ import uvicorn
 
 from proxy.cli import assemble
 from proxy.mapping import load
+from proxy.server import config as server_config
 from proxy.settings import Settings
 from tests.support.openapi import check_v4_request, check_v4_response
 
@@ -180,9 +181,8 @@ def start_proxy(tmp_path: Path) -> Iterator[Callable[..., RunningProxy]]:
             return holder["recorder"]
 
         app = assemble(settings, load(), wrap_transport=wrap)
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                access_log=False, lifespan="on")
-        server = uvicorn.Server(config)
+        # The same server set-up `cf-v1-proxy serve` runs (hardened httptools, no access log).
+        server = uvicorn.Server(server_config(app, replace(settings, log_level="warning")))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         deadline = time.monotonic() + 10

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -115,7 +117,31 @@ def test_oversized_body_is_refused_with_a_v1_error(proxy: RunningProxy) -> None:
                                "bytes.", "err_code": "E_INVLDINPUT"}
 
 
-def test_other_methods_get_405_with_a_v1_body(proxy: RunningProxy) -> None:
-    response = httpx.put(f"{proxy.url}/api_json.html", content=b"")
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "OPTIONS"])
+def test_other_methods_get_405_with_a_v1_body(proxy: RunningProxy, method: str) -> None:
+    response = httpx.request(method, f"{proxy.url}/api_json.html", content=b"")
     assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    assert response.content == b'{"result":"error","msg":"Use GET or POST."}'
+
+
+@pytest.mark.parametrize("path", ["/", "/API_JSON.HTML", "/api_json.html/", "//api_json.html"])
+def test_unknown_paths_get_404_with_a_v1_body(proxy: RunningProxy, path: str) -> None:
+    response = httpx.get(f"{proxy.url}{path}")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/json"
     assert response.json()["result"] == "error"
+
+
+def test_a_body_that_never_arrives_gets_an_answer(
+    start_proxy: Callable[..., RunningProxy],
+) -> None:
+    proxy = start_proxy(header_timeout=0.5)
+    port = int(proxy.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(b"POST /api_json.html HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
+                     b"Content-Type: application/x-www-form-urlencoded\r\n\r\na=1")
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    assert answer.endswith(b'{"result":"error","msg":"The request body did not arrive in '
+                           b'time.","err_code":"E_INVLDINPUT"}')
