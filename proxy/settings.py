@@ -96,6 +96,27 @@ OPTIONS: tuple[Option, ...] = (
         "float",
     ),
     Option("shutdown-grace", 20.0, "seconds in-flight calls may finish after SIGTERM", "float"),
+    Option("tls-cert", None, "PEM certificate (chain) to serve HTTPS with", "path"),
+    Option("tls-key", None, "PEM private key of --tls-cert", "path"),
+    Option("log-format", "plain", "log lines as plain text or JSON lines", "choice",
+           ("plain", "json")),
+    Option(
+        "migration-db",
+        "cf-v1-proxy-migration.sqlite3",
+        "SQLite file of the migration report (every action seen, by client); empty = in memory",
+    ),
+    Option(
+        "v4-token",
+        None,
+        "a v4 API token the proxy sends as Bearer instead of the clients' keys (token mode; "
+        "needs --v1-credentials)",
+    ),
+    Option(
+        "v1-credentials",
+        None,
+        "file of the v1 e-mail/key pairs accepted in token mode (keys stored hashed)",
+        "path",
+    ),
     Option("zone-cache-seconds", 300.0, "how long a zone name lookup is kept", "float"),
     Option("listing-cache-seconds", 30.0, "how long a zone listing serves a paging loop", "float"),
 )
@@ -128,6 +149,12 @@ class Settings:
     max_headers: int = 100
     header_timeout: float = 10.0
     shutdown_grace: float = 20.0
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    log_format: str = "plain"
+    migration_db: str = "cf-v1-proxy-migration.sqlite3"
+    v4_token: str | None = None
+    v1_credentials: str | None = None
     zone_cache_seconds: float = 300.0
     listing_cache_seconds: float = 30.0
 
@@ -198,6 +225,10 @@ def build(**given: Any) -> Settings:
     settings = Settings(**given)
     if not settings.upstream.startswith(("http://", "https://")):
         raise SettingsError(f"upstream: {settings.upstream!r} is not an http(s) URL")
+    if (settings.tls_cert is None) != (settings.tls_key is None):
+        raise SettingsError("tls-cert and tls-key go together")
+    if (settings.v4_token is None) != (settings.v1_credentials is None):
+        raise SettingsError("v4-token and v1-credentials go together (token mode)")
     for name in ("max_body_bytes", "max_fields", "max_header_bytes", "max_headers"):
         if getattr(settings, name) < 1:
             raise SettingsError(f"{name.replace('_', '-')}: must be at least 1")
