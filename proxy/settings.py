@@ -102,7 +102,7 @@ OPTIONS: tuple[Option, ...] = (
            ("plain", "json")),
     Option(
         "migration-db",
-        "cf-v1-proxy-migration.sqlite3",
+        "~/.local/state/cf-v1-proxy/migration.sqlite3",
         "SQLite file of the migration report (every action seen, by client); empty = in memory",
     ),
     Option(
@@ -152,7 +152,7 @@ class Settings:
     tls_cert: str | None = None
     tls_key: str | None = None
     log_format: str = "plain"
-    migration_db: str = "cf-v1-proxy-migration.sqlite3"
+    migration_db: str = "~/.local/state/cf-v1-proxy/migration.sqlite3"
     v4_token: str | None = None
     v1_credentials: str | None = None
     zone_cache_seconds: float = 300.0
