@@ -108,6 +108,11 @@ def serve(settings: Settings) -> int:
     # httpx logs every request with its full URL at INFO; proxy.upstream says what matters.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
+        server.check_tls(settings)
+    except server.TLSFilesError as exc:
+        print(f"cf-v1-proxy: bad TLS certificate or key: {exc}", file=sys.stderr)
+        return 2
+    try:
         table = load([settings.mappings] if settings.mappings else [])
         app = assemble(settings, table)
     except MappingError as exc:

@@ -18,6 +18,7 @@ import asyncio
 import logging
 import math
 import signal
+import ssl
 from asyncio import TimerHandle
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -38,6 +39,17 @@ MSG_BAD_REQUEST = "Invalid HTTP request."
 MSG_CUT_SHORT = (
     "cf-v1-proxy was shut down before this call finished; it may have been carried out in part."
 )
+
+# uvicorn's default cipher string ("TLSv1") offers only SHA-1 CBC suites to TLS 1.2 clients, and
+# NULL ones. These are forward-secret AEAD suites first, then ECDHE with AES-CBC for the older
+# TLS 1.2 stacks that legacy v1 clients run on. TLS 1.3 suites are OpenSSL's own.
+TLS_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20:ECDHE+AES:!aNULL:!eNULL"
+# How long a TLS connection closed at shutdown may wait for the client's close_notify.
+TLS_CLOSE_SECONDS = 1.0
+
+
+class TLSFilesError(ValueError):
+    """`--tls-cert` / `--tls-key` cannot be read, or do not form a certificate and its key."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +108,9 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
     - `send_400_response` answers every refused head (httptools' own refusals, such as
       Content-Length with Transfer-Encoding, and ours) as a small v1 JSON error.
     - `connection_lost` stops the timer.
+    - `shutdown` (SIGTERM) makes sure a TLS connection that is done ends soon: a TLS close
+      waits for the client's close_notify, which an idle pooled client never sends, and the
+      server would wait the whole shutdown grace for it.
     """
 
     limits: ClassVar[Limits]
@@ -111,14 +126,34 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
         self._refusal: tuple[int, str] | None = None
         self._body_size = 0
         self._discarding = False
+        self._lost = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._start_head_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
         self._stop_head_timer()
         super().connection_lost(exc)
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        if self.scheme == "https":
+            self._abort_when_done()
+
+    def _abort_when_done(self) -> None:
+        """Once closing with nothing left to write, give close_notify a moment, then drop."""
+        if self._lost:
+            return
+        if self.transport.is_closing() and not self.transport.get_write_buffer_size():
+            self.loop.call_later(TLS_CLOSE_SECONDS, self._drop)
+        else:  # a call still running, or its answer still being written
+            self.loop.call_later(TLS_CLOSE_SECONDS, self._abort_when_done)
+
+    def _drop(self) -> None:
+        if not self._lost:
+            self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
         if self._in_head and not self._answering():
@@ -308,7 +343,26 @@ def config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
         access_log=False,
         server_header=False,
         timeout_graceful_shutdown=math.ceil(settings.shutdown_grace),  # whole seconds
+        # HTTPS: TLS sits under the same protocol class, so every limit above applies to the
+        # decrypted bytes. The head timer starts once the handshake is done; the handshake
+        # itself is bounded by the event loop (60 seconds in asyncio and uvloop).
+        ssl_certfile=settings.tls_cert,
+        ssl_keyfile=settings.tls_key,
+        ssl_ciphers=TLS_CIPHERS,
     )
+
+
+def check_tls(settings: Settings) -> None:
+    """Load `--tls-cert` and `--tls-key` once, so that a bad pair stops `serve` with one line.
+
+    Raises `TLSFilesError`; uvicorn would otherwise fail later with a traceback.
+    """
+    if settings.tls_cert is None or settings.tls_key is None:
+        return
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(settings.tls_cert, settings.tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        raise TLSFilesError(f"{settings.tls_cert} / {settings.tls_key}: {exc}") from None
 
 
 def run(app: ASGIApp, settings: Settings) -> None:
