@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from proxy import envelope, errors, params, templates
-from proxy.credentials import credential_from
+from proxy.credentials import Gate, credential_from, gate_for
 from proxy.exchange import Exchange
 from proxy.mapping import ActionMapping, MappingTable
 from proxy.settings import Settings
@@ -51,12 +51,15 @@ class Reply:
 
 class Engine:
     def __init__(
-        self, table: MappingTable, client: V4Client, store: Store, settings: Settings
+        self, table: MappingTable, client: V4Client, store: Store, settings: Settings,
+        *, gate: Gate | None = None,
     ) -> None:
         self.table = table
         self.client = client
         self.store = store
         self.settings = settings
+        # Pass-through, or token mode (CredentialsFileError here stops the start).
+        self.gate = gate or gate_for(settings.v4_token, settings.v1_credentials)
 
     async def answer(self, request: V1Request) -> Reply:
         action = request.action
@@ -97,12 +100,15 @@ class Engine:
         if credential is None:
             raise errors.unauthorized()
         reply.credential = credential.fingerprint
+        upstream = await self.gate.upstream_for(credential)
+        if upstream is None:
+            raise errors.unauthorized()
         session = self.client.session(
-            credential, deadline=self.settings.call_deadline, retries=self.settings.retries
+            upstream, deadline=self.settings.call_deadline, retries=self.settings.retries
         )
         reply.v4_calls = session.calls
 
-        ex = Exchange(action, request, credential, session, self.store, self.settings)
+        ex = Exchange(action, request, credential, upstream, session, self.store, self.settings)
         ex.values.update(params.validate(entry.params, request.params))
         await self._admit(ex, entry)
         try:
@@ -135,7 +141,7 @@ class Engine:
         capacity, window = self.settings.rate_budget
         if not await self.store.reserve(ex.cache_key("budget"), entry.cost, capacity, window):
             log.warning("%s: rate budget of %s used up (%d calls per %g s)",
-                        ex.action, ex.credential.fingerprint, capacity, window)
+                        ex.action, ex.upstream.fingerprint, capacity, window)
             raise errors.rate_limited(
                 f"Rate limit reached: at most {capacity} Cloudflare API calls per "
                 f"{window:g} seconds for this key; retry later."

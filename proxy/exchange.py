@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from proxy.credentials import Credential
+from proxy.credentials import Credential, UpstreamIdentity
 from proxy.settings import Settings
 from proxy.store import Store
 from proxy.v1request import V1Request
@@ -17,6 +17,8 @@ class Exchange:
     action: str
     request: V1Request
     credential: Credential
+    # Who v4 sees: the pair itself, or in token mode the proxy's token (`proxy.credentials`).
+    upstream: UpstreamIdentity
     v4: V4Session
     store: Store
     settings: Settings
@@ -29,5 +31,6 @@ class Exchange:
         return zone
 
     def cache_key(self, kind: str, *parts: str) -> str:
-        """A store key private to this credential: one credential never sees another's data."""
-        return ":".join((kind, self.credential.fingerprint, *parts))
+        """A store key private to the upstream identity: what one v4 identity was told is never
+        shown to another. In token mode every accepted pair shares the token's keys."""
+        return ":".join((kind, self.upstream.fingerprint, *parts))

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from proxy.credentials import Credential
+from proxy.credentials import UpstreamIdentity
 from proxy.errors import UpstreamError, V4Error
 
 log = logging.getLogger("proxy.upstream")
@@ -55,7 +55,7 @@ class V4Call:
 
 
 class V4Client:
-    """A pooled HTTP client for one upstream; `session()` binds it to one credential."""
+    """A pooled HTTP client for one upstream; `session()` binds it to one upstream identity."""
 
     def __init__(
         self,
@@ -88,12 +88,12 @@ class V4Client:
         return True
 
     def session(
-        self, credential: Credential, *, deadline: float = 25.0, retries: int = 2
+        self, upstream: UpstreamIdentity, *, deadline: float = 25.0, retries: int = 2
     ) -> V4Session:
         """A session for one v1 call: `deadline` seconds for all its v4 calls, retries included."""
         return V4Session(
             self._http,
-            credential,
+            upstream,
             deadline=time.monotonic() + deadline,
             retries=retries,
             connect_timeout=self.connect_timeout,
@@ -107,7 +107,7 @@ class V4Client:
 @dataclass
 class V4Session:
     http: httpx.AsyncClient
-    credential: Credential
+    upstream: UpstreamIdentity
     deadline: float
     retries: int = 2
     connect_timeout: float = 5.0
@@ -174,7 +174,7 @@ class V4Session:
                 path,
                 params=query,
                 json=body,
-                headers=self.credential.v4_headers(),
+                headers=dict(self.upstream.headers),
                 timeout=timeout,
             )
             status = response.status_code

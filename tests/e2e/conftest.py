@@ -82,6 +82,8 @@ class V4Exchange:
     body: Any
     status: int
     answer: Any
+    # Names in lower case; what the proxy sent, for tests of what reaches Cloudflare.
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -110,7 +112,8 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         except AssertionError as exc:
             self.problems.append(f"answer {request.method} {path}: {exc}")
         self.exchanges.append(
-            V4Exchange(request.method, path, query, body, response.status_code, answer)
+            V4Exchange(request.method, path, query, body, response.status_code, answer,
+                       dict(request.headers))
         )
         return httpx.Response(response.status_code, headers=response.headers, content=raw)
 
