@@ -1,8 +1,12 @@
 """The ASGI application: the v1 endpoint, legacy paths, health and readiness, the access log.
 
 Stage by stage: read the body within its limit → `v1request.parse` → `Engine.answer` →
-`envelope.encode` (+ JSONP) → one access-log line. Every reply carries Content-Length and is
-sent whole: HTTP/1.0 clients read to EOF and would choke on chunked encoding.
+`envelope.encode` (+ JSONP) → one access-log line, the metrics and the migration report. Every
+reply carries Content-Length and is sent whole: HTTP/1.0 clients read to EOF and would choke on
+chunked encoding.
+
+Operations pages: `/metrics` (Prometheus), `/_proxy/migration` (JSON) and
+`/_proxy/migration.html`.
 """
 
 from __future__ import annotations
@@ -12,21 +16,21 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
 
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from proxy import envelope, errors, mapping, v1request
+from proxy import envelope, errors, logs, mapping, migration, v1request
+from proxy.credentials import credential_from
 from proxy.engine import Engine, Reply
+from proxy.metrics import CONTENT_TYPE_LATEST, Metrics
 from proxy.settings import Settings
 from proxy.store import MemoryStore, Store
 from proxy.v4client import V4Client
 
-access_log = logging.getLogger("proxy.access")
 log = logging.getLogger("proxy.app")
 
 V1_METHODS = ("GET", "POST")
@@ -53,7 +57,21 @@ def create_app(
         read_timeout=settings.read_timeout,
     )
     engine = Engine(table, client, store or MemoryStore(), settings)
+    metrics = Metrics()
+    engine.metrics = metrics
+    report = migration.MigrationReport(table, settings.migration_db)
     limits = v1request.Limits(settings.max_body_bytes, settings.max_fields)
+
+    def finish(request: Request, reply: Reply, started: float,
+               params: dict[str, str] | None = None) -> None:
+        """What every v1 call leaves behind: metrics, the migration report, the access line."""
+        seconds = time.perf_counter() - started
+        agent = logs.client_agent(request.headers.get("user-agent"))
+        metrics.v1_call(reply, seconds)
+        if reply.action:
+            credential = reply.credential or _fingerprint(params)
+            report.seen(reply.known_action or migration.UNKNOWN, agent, credential, time.time())
+        logs.access(reply, agent, seconds)
 
     async def v1_endpoint(request: Request) -> Response:
         started = time.perf_counter()
@@ -70,7 +88,7 @@ def create_app(
             )
         except errors.V1Error as err:
             reply = Reply(200, envelope.error(err, None))
-            _log_access(request, reply, started)
+            finish(request, reply, started)
             return _render(reply, None)
         except ClientDisconnect:
             # Gone before its body was complete (or closed by the server's limits): there is
@@ -81,12 +99,14 @@ def create_app(
         if callback is not None and not envelope.JSONP_NAME.fullmatch(callback):
             # Checked before the action runs: a refused call must have no effect.
             refusal = errors.invalid_input("Invalid value for callback.")
-            reply = Reply(200, envelope.error(refusal, v1.action), action=v1.action)
-            _log_access(request, reply, started)
+            entry = table.find(v1.action) if v1.action else None
+            reply = Reply(200, envelope.error(refusal, v1.action), action=v1.action,
+                          known_action=entry.name if entry else None)
+            finish(request, reply, started, v1.params)
             return _render(reply, None)
 
         reply = await engine.answer(v1)
-        _log_access(request, reply, started)
+        finish(request, reply, started, v1.params)
         return _render(reply, callback)
 
     async def legacy_gone(request: Request) -> Response:
@@ -113,10 +133,23 @@ def create_app(
             return JSONResponse({"status": "ready"})
         return JSONResponse({"status": "not ready", "reason": reason}, 503)
 
+    async def metrics_page(_: Request) -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    async def migration_json(_: Request) -> Response:
+        return JSONResponse(migration.as_json(await report.rows()))
+
+    async def migration_html(_: Request) -> Response:
+        return HTMLResponse(migration.as_html(await report.rows()))
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        yield
-        await client.aclose()
+        await report.start()
+        try:
+            yield
+        finally:
+            await report.stop()
+            await client.aclose()
 
     async def not_found(request: Request, exc: Exception) -> Response:
         body = envelope.error(errors.V1Error(f"No such path: {request.url.path[:100]}."), None)
@@ -131,6 +164,9 @@ def create_app(
         Route("/host-gw.html", legacy_gone, methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/metrics", metrics_page),
+        Route("/_proxy/migration", migration_json),
+        Route("/_proxy/migration.html", migration_html),
         *extra_routes,
     ]
     # Every answer is v1 JSON, also for paths and methods no v1 client uses.
@@ -141,6 +177,8 @@ def create_app(
     app.router.redirect_slashes = False
     app.state.engine = engine
     app.state.table = table
+    app.state.metrics = metrics
+    app.state.migration = report
     return app
 
 
@@ -198,23 +236,10 @@ def _render(reply: Reply, callback: str | None) -> Response:
     return Response(payload, reply.status, media_type=envelope.JSON_TYPE)
 
 
-def _log_access(request: Request, reply: Reply, started: float) -> None:
-    """One line per v1 call; never a key, an e-mail, a query string or a body."""
-    agent = _clean(request.headers.get("user-agent", "-"))
-    fields: dict[str, Any] = {
-        "action": reply.known_action or ("unknown" if reply.action else "-"),
-        "zone": _clean(reply.zone or "-"),
-        "cred": reply.credential or "-",
-        "v4_calls": len(reply.v4_calls),
-        "result": reply.outcome,
-        "status": reply.status,
-        "ms": round((time.perf_counter() - started) * 1000, 1),
-    }
-    text = " ".join(f"{key}={value}" for key, value in fields.items())
-    access_log.info("%s ua=%s", text, agent)
-
-
-def _clean(text: str) -> str:
-    """Client text made safe for one log line: short, printable ASCII, no spaces."""
-    text = text[:120].encode("ascii", "replace").decode("ascii")
-    return "".join(ch if ch.isprintable() and not ch.isspace() else "_" for ch in text)
+def _fingerprint(params: dict[str, str] | None) -> str | None:
+    """The fingerprint of a call the engine answered before checking its credential (a
+    retired or unknown action), so the migration report can tell whose client sends it."""
+    if not params:
+        return None
+    credential = credential_from(params.get("email"), params.get("tkn"))
+    return credential.fingerprint if credential else None

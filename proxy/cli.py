@@ -99,14 +99,10 @@ def assemble(
 
 def serve(settings: Settings) -> int:
     from proxy import server
+    from proxy.logs import setup_logging
     from proxy.sandbox import SeedError
 
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request with its full URL at INFO; proxy.upstream says what matters.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    setup_logging(settings)
     try:
         server.check_tls(settings)
     except server.TLSFilesError as exc:

@@ -16,6 +16,7 @@ from proxy import envelope, errors, params, templates
 from proxy.credentials import Gate, credential_from, gate_for
 from proxy.exchange import Exchange
 from proxy.mapping import ActionMapping, MappingTable
+from proxy.metrics import Metrics
 from proxy.settings import Settings
 from proxy.steps import STEPS
 from proxy.steps.calls import run_call
@@ -50,6 +51,9 @@ class Reply:
 
 
 class Engine:
+    # Set by the app: rate-budget refusals and zone-cache lookups are counted there.
+    metrics: Metrics | None = None
+
     def __init__(
         self, table: MappingTable, client: V4Client, store: Store, settings: Settings,
         *, gate: Gate | None = None,
@@ -109,6 +113,7 @@ class Engine:
         reply.v4_calls = session.calls
 
         ex = Exchange(action, request, credential, upstream, session, self.store, self.settings)
+        ex.metrics = self.metrics
         ex.values.update(params.validate(entry.params, request.params))
         await self._admit(ex, entry)
         try:
@@ -137,11 +142,15 @@ class Engine:
         so no action stops half-way for lack of budget (`v4-api.md` §5).
         """
         if await self.store.get(ex.cache_key("blocked")):
+            if self.metrics is not None:
+                self.metrics.rate_refusal("blocked")
             raise errors.rate_limited()
         capacity, window = self.settings.rate_budget
         if not await self.store.reserve(ex.cache_key("budget"), entry.cost, capacity, window):
             log.warning("%s: rate budget of %s used up (%d calls per %g s)",
                         ex.action, ex.upstream.fingerprint, capacity, window)
+            if self.metrics is not None:
+                self.metrics.rate_refusal("budget")
             raise errors.rate_limited(
                 f"Rate limit reached: at most {capacity} Cloudflare API calls per "
                 f"{window:g} seconds for this key; retry later."

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from proxy.credentials import Credential, UpstreamIdentity
+from proxy.metrics import Metrics
 from proxy.settings import Settings
 from proxy.store import Store
 from proxy.v1request import V1Request
@@ -24,6 +25,8 @@ class Exchange:
     settings: Settings
     # Validated parameters, then whatever the steps save (`zone`, `record`, `setting`, …).
     values: dict[str, Any] = field(default_factory=dict)
+    # The app's metrics, if it keeps them (zone-cache lookups are counted in steps/zones.py).
+    metrics: Metrics | None = None
 
     @property
     def zone(self) -> dict[str, Any]:

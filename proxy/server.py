@@ -339,6 +339,9 @@ def config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
         ws="none",
         lifespan="on",
         log_level=settings.log_level,
+        # uvicorn's lines go through the root logger: `proxy.logs` formats them like every other
+        # line (plain or JSON).
+        log_config=None,
         # uvicorn's access log prints query strings, where v1 clients put `tkn`.
         access_log=False,
         server_header=False,

@@ -8,6 +8,7 @@ shaped token. Subprocess logs are checked by the tests that start them.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterator
 
@@ -51,6 +52,19 @@ def _keep_every_log_record() -> Iterator[None]:
     yield
     root.removeHandler(_KEEPER)
     root.setLevel(previous)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _throwaway_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A home of its own for the run: the proxies the tests start (in-process or as
+    subprocesses, with or without a migration-db setting) never write under the user's home."""
+    previous = os.environ.get("HOME")
+    os.environ["HOME"] = str(tmp_path_factory.mktemp("home"))
+    yield
+    if previous is None:
+        del os.environ["HOME"]
+    else:
+        os.environ["HOME"] = previous
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

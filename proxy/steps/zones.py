@@ -49,6 +49,8 @@ async def resolve_zone(ex: Exchange, raw_name: str | None) -> dict[str, Any]:
     name = normalise_zone_name(raw_name)
     key = ex.cache_key("zone", name)
     cached = await ex.store.get(key)
+    if ex.metrics is not None:
+        ex.metrics.zone_lookup(hit=cached is not None)
     if cached is not None:
         zone: dict[str, Any] = cached
         return zone

@@ -175,6 +175,8 @@ def start_proxy(tmp_path: Path) -> Iterator[Callable[..., RunningProxy]]:
         port = free_port()
         # With an `upstream` given, the proxy runs without a sandbox of its own.
         sandbox = None if "upstream" in overrides else str(seed_path)
+        # The migration report stays in memory unless a test gives it a file.
+        overrides.setdefault("migration_db", "")
         settings = replace(Settings(), sandbox=sandbox, port=port, **overrides)
         holder: dict[str, RecordingTransport] = {"recorder": RecordingTransport(
             httpx.AsyncHTTPTransport())}
