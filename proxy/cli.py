@@ -13,6 +13,7 @@ import httpx
 from starlette.applications import Starlette
 
 from proxy import settings as settings_module
+from proxy.credentials import CredentialsFileError, credentials_line
 from proxy.mapping import MappingError, MappingTable, load
 from proxy.settings import OPTIONS, Settings, SettingsError
 
@@ -45,7 +46,57 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             serve.add_argument(flag, default=None, metavar=option.attr.upper(),
                                choices=option.choices or None, help=text)
+    _add_translate(commands)
+    hash_key = commands.add_parser(
+        "hash-key",
+        help="print a --v1-credentials line for EMAIL and the key read from standard input",
+        description="Read a v1 key from standard input (prompting on a terminal) and print "
+        "the line that accepts EMAIL with that key in token mode's --v1-credentials file.",
+    )
+    hash_key.add_argument("email", metavar="EMAIL")
     return parser
+
+
+# The options that change what a call becomes; the rest only concern serving.
+TRANSLATE_OPTIONS = ("upstream", "mappings", "rec-new-service-mode", "rec-page-size",
+                     "access-rules-scope", "echo-token")
+
+
+def _add_translate(commands: Any) -> None:
+    translate = commands.add_parser(
+        "translate",
+        help="print the v4 requests a v1 call becomes, as curl commands, without sending them",
+        description="Print the v4 requests a v1 call becomes, as curl commands that read "
+        "$CF_EMAIL and $CF_KEY (or $CF_API_TOKEN) from the shell. Nothing is sent unless "
+        "credentials are given (--email/--key or --token, or those variables): then reads go "
+        "to the upstream to find the real ids, and writes are still only printed. Exit 0 "
+        "when the call becomes v4 requests, 1 when it is retired, unknown or answered with a "
+        "v1 error.",
+    )
+    translate.add_argument("call", metavar="CALL",
+                           help="the v1 call as a query string, e.g. 'a=rec_edit&z=example.com"
+                           "&id=…&type=A&name=home&content=192.0.2.1', or a whole URL")
+    for option in OPTIONS:
+        if option.name in TRANSLATE_OPTIONS:
+            text = f"{option.help} (env {option.env}; default: {option.default!r})"
+            if option.kind == "switch":
+                translate.add_argument(f"--{option.name}", action="store_true", default=None,
+                                       help=text)
+            else:
+                translate.add_argument(f"--{option.name}", default=None,
+                                       metavar=option.attr.upper(),
+                                       choices=option.choices or None, help=text)
+    translate.add_argument("--email", help="read the upstream as this account (env CF_EMAIL)")
+    translate.add_argument("--key", help="its Global API key (env CF_KEY; prefer the variable: "
+                           "a flag shows in the process list)")
+    translate.add_argument("--token", help="read the upstream with this API token instead "
+                           "(env CF_API_TOKEN)")
+    translate.add_argument("--offline", action="store_true",
+                           help="placeholder ids even when credentials are in the environment")
+    translate.add_argument("--bearer", action="store_true",
+                           help="print Authorization: Bearer $CF_API_TOKEN headers")
+    translate.add_argument("--answer", action="store_true",
+                           help="print the v1 answer the client would get, too")
 
 
 def resolve_settings(args: argparse.Namespace, environ: dict[str, str] | None = None) -> Settings:
@@ -111,6 +162,9 @@ def serve(settings: Settings) -> int:
     try:
         table = load([settings.mappings] if settings.mappings else [])
         app = assemble(settings, table)
+    except CredentialsFileError as exc:
+        print(f"cf-v1-proxy: bad token mode settings: {exc}", file=sys.stderr)
+        return 2
     except MappingError as exc:
         print(f"cf-v1-proxy: bad mapping table: {exc}", file=sys.stderr)
         return 2
@@ -138,15 +192,51 @@ def _show_demo_credentials(seed: dict[str, Any]) -> None:
     )
 
 
+def translate_command(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+
+    from proxy.translate import run
+
+    try:
+        table = load([settings.mappings] if settings.mappings else [])
+    except MappingError as exc:
+        print(f"cf-v1-proxy: bad mapping table: {exc}", file=sys.stderr)
+        return 2
+    env = {} if args.offline else os.environ
+    email, key, token = (None, None, None) if args.offline else (args.email, args.key, args.token)
+    return run(
+        args.call, settings, table, sys.stdout,
+        email=email or env.get("CF_EMAIL"), key=key or env.get("CF_KEY"),
+        token=token or env.get("CF_API_TOKEN"), bearer=args.bearer, answer=args.answer,
+    )
+
+
+def hash_key_command(email: str) -> int:
+    """The key comes from standard input, never the command line (the process list)."""
+    import getpass
+
+    key = getpass.getpass("v1 key: ") if sys.stdin.isatty() else sys.stdin.readline()
+    try:
+        print(credentials_line(email, key.strip()))
+    except CredentialsFileError as exc:
+        print(f"cf-v1-proxy: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "hash-key":
+        return hash_key_command(args.email)
     try:
         settings = resolve_settings(args)
     except SettingsError as exc:
         parser.error(str(exc))
     if args.command == "serve":
         return serve(settings)
+    if args.command == "translate":
+        return translate_command(args, settings)
     return 2  # pragma: no cover - argparse rejects other commands
 
 
