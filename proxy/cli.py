@@ -177,7 +177,13 @@ def serve(settings: Settings) -> int:
     where = "the embedded sandbox at /client/v4" if settings.sandbox is not None else (
         settings.upstream)
     log.info("cf-v1-proxy: upstream %s; %d actions mapped", where, len(table.mapped))
-    server.run(app, settings)
+    if settings.workers > 1:
+        # Each worker builds its own app; the one above only checked the settings.
+        from proxy import workers
+
+        workers.run(settings)
+    else:
+        server.run(app, settings)
     return 0
 
 

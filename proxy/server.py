@@ -327,10 +327,14 @@ def protocol_for(settings: Settings) -> type[HardenedHttpToolsProtocol]:
     return Protocol
 
 
-def config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
-    """The uvicorn configuration `run` uses; tests build their servers from it too."""
-    return uvicorn.Config(
-        CutShortAnswer(app),
+def config(app: ASGIApp | str, settings: Settings, **overrides: Any) -> uvicorn.Config:
+    """The uvicorn configuration `run` uses; tests build their servers from it too.
+
+    `proxy.workers` gives the app and the protocol as import strings (uvicorn's workers import
+    them), the app already wrapped in `CutShortAnswer`.
+    """
+    options: dict[str, Any] = dict(
+        app=app if isinstance(app, str) else CutShortAnswer(app),
         host=settings.host,
         port=settings.port,
         http=protocol_for(settings),
@@ -353,6 +357,7 @@ def config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
         ssl_keyfile=settings.tls_key,
         ssl_ciphers=TLS_CIPHERS,
     )
+    return uvicorn.Config(**{**options, **overrides})
 
 
 def check_tls(settings: Settings) -> None:

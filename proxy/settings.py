@@ -37,6 +37,13 @@ class Option:
 OPTIONS: tuple[Option, ...] = (
     Option("host", "127.0.0.1", "address to listen on"),
     Option("port", 8080, "port to listen on", "int"),
+    Option(
+        "workers",
+        1,
+        "server processes sharing the port, one per core; each keeps its own caches and "
+        "rate budget (not with --sandbox)",
+        "int",
+    ),
     Option("upstream", "https://api.cloudflare.com/client/v4", "base URL of Cloudflare API v4"),
     Option(
         "sandbox",
@@ -129,6 +136,7 @@ _FALSE = {"0", "false", "no", "off"}
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
+    workers: int = 1
     upstream: str = "https://api.cloudflare.com/client/v4"
     # None = no sandbox; "" = sandbox with the demo seed; else the seed file's path.
     sandbox: str | None = None
@@ -216,6 +224,27 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
     return found
 
 
+def to_environment(settings: Settings) -> dict[str, str | None]:
+    """Every setting as the `CF_V1_PROXY_*` variable that reads back as it (None: unset).
+
+    Worker processes (`--workers`) receive their settings this way.
+    """
+    found: dict[str, str | None] = {}
+    for option in OPTIONS:
+        value = getattr(settings, option.attr)
+        if value is None:
+            found[option.env] = None
+        elif option.kind == "switch":
+            found[option.env] = "1" if value else "0"
+        elif option.kind == "budget":
+            found[option.env] = f"{value[0]}/{value[1]!r}"
+        elif option.kind == "optional_path" and value == "":
+            found[option.env] = "1"
+        else:
+            found[option.env] = str(value)
+    return found
+
+
 def build(**given: Any) -> Settings:
     """Settings from typed values; unknown names are a programming error."""
     known = {f.name for f in fields(Settings)}
@@ -229,7 +258,12 @@ def build(**given: Any) -> Settings:
         raise SettingsError("tls-cert and tls-key go together")
     if (settings.v4_token is None) != (settings.v1_credentials is None):
         raise SettingsError("v4-token and v1-credentials go together (token mode)")
-    for name in ("max_body_bytes", "max_fields", "max_header_bytes", "max_headers"):
+    if settings.workers > 1 and settings.sandbox is not None:
+        raise SettingsError(
+            "workers: --workers above 1 cannot run --sandbox, because each worker would hold "
+            "its own sandbox and a change made through one would be missing in the others"
+        )
+    for name in ("workers", "max_body_bytes", "max_fields", "max_header_bytes", "max_headers"):
         if getattr(settings, name) < 1:
             raise SettingsError(f"{name.replace('_', '-')}: must be at least 1")
     return settings
