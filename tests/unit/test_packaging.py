@@ -179,6 +179,7 @@ def test_compose_sidecar_answers_for_www_cloudflare_com_over_tls() -> None:
     assert env["CF_V1_PROXY_TLS_KEY"].startswith("/certs/")
     assert env["CF_V1_PROXY_MIGRATION_DB"] == "/data/migration.sqlite3"
     assert sidecar["sysctls"]["net.ipv4.ip_unprivileged_port_start"] == "0"  # 443 as non-root
+    assert "test" not in sidecar.get("healthcheck", {})  # the image's /healthz check
     assert "./certs:/certs:ro" in sidecar["volumes"]
     assert "migration:/data" in sidecar["volumes"]
     assert "migration" in file["volumes"]
