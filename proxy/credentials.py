@@ -22,6 +22,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
@@ -46,7 +47,7 @@ class Credential:
     email: str = field(repr=False)
     key: str = field(repr=False)
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """A short, stable, non-reversible name for logs and cache keys."""
         digest = hashlib.sha256(f"{self.email.lower()}\0{self.key}".encode()).hexdigest()

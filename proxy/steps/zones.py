@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import idna
@@ -19,6 +20,7 @@ log = logging.getLogger("proxy.engine")
 ZONES_PER_PAGE = 50  # the most v4 gives per page of /zones
 
 
+@lru_cache(maxsize=4096)  # checked on every zone call; the same few names recur
 def normalise_zone_name(raw: str | None) -> str:
     """`z` as v4 wants it: trimmed, lower case, no final dot, punycode (bug B7).
 
