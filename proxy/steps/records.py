@@ -64,7 +64,16 @@ def sort_key(record: Mapping[str, Any]) -> tuple[str, str, str, str]:
 
 
 async def fetch_records(ex: Exchange) -> list[dict[str, Any]]:
-    """Every record of the zone, sorted, with their v1 numbers remembered."""
+    """Every record of the zone, sorted, with their v1 numbers remembered.
+
+    Within `V4Client.listings`: the gate opens to the next listing only when this one's
+    caller next waits, which is once its answer is encoded and being written.
+    """
+    async with ex.v4.client.listings:
+        return await _fetch_records(ex)
+
+
+async def _fetch_records(ex: Exchange) -> list[dict[str, Any]]:
     path = records_path(ex)
     try:
         try:
@@ -447,6 +456,29 @@ async def delete_record(ex: Exchange, args: Mapping[str, Any]) -> None:
         await ex.v4.request("DELETE", records_path(ex, record["id"]))
     except errors.V4Error as exc:
         raise errors.from_v4(exc, "record") from exc
+
+
+@step("delete_record_id", args=("id",), required=("id",), needs=("zone",), templated=("id",))
+async def delete_record_id(ex: Exchange, args: Mapping[str, Any]) -> None:
+    """rec_delete in one v4 call: DELETE the record a client's `id` names, found as
+    `find_record` finds it; a known v4 id is deleted without reading the record first.
+
+    A known id that v4 no longer has (stale cache) goes the long way, through the listing.
+    """
+    given = str(templates.render(args["id"], ex.values)).strip().lower()
+    known = given if is_v4_id(given) else None
+    number = None if known else parse_v1_number(given)
+    if number is not None:
+        known = (await ex.store.get(_id_map_key(ex)) or {}).get(number)
+    if known:
+        try:
+            await ex.v4.request("DELETE", records_path(ex, known))
+            return
+        except errors.V4Error as exc:
+            if not (exc.status == 404 or 81044 in exc.codes):
+                raise errors.from_v4(exc, "record") from exc
+    await find_record(ex, {"id": args["id"], "save": "current"})
+    await delete_record(ex, {"record": "$current"})
 
 
 templates.FILTERS["v1_record"] = lambda record, values: record_obj(record, values["zone"]["name"])
