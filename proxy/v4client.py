@@ -41,6 +41,7 @@ DEFAULT_HEADERS = (
 )
 # Parsed URLs kept per client: the same zone, setting and record paths recur.
 URL_CACHE_SIZE = 4096
+LISTINGS_AT_ONCE = 2
 
 # A 429 without retry-after: wait a minute (v4 itself may block for up to five).
 DEFAULT_RATE_LIMIT_WAIT = 60.0
@@ -90,6 +91,9 @@ class V4Client:
         self.read_timeout = read_timeout
         self._transport = transport or AiohttpTransport(max_connections=max_connections)
         self._urls: dict[str, httpx.URL] = {}
+        # Whole-zone listings read and answered at once: each holds tens of MB (10k records)
+        # until its answer is written, and more at once would only share the same core.
+        self.listings = asyncio.Semaphore(LISTINGS_AT_ONCE)
 
     def url(self, path: str, query: dict[str, str | int] | None = None) -> httpx.URL:
         text = self.base_url + path
