@@ -166,6 +166,16 @@ class Server:
             total += int(fields[11]) + int(fields[12])  # utime, stime
         return total / CLK_TCK
 
+    def settle(self) -> None:
+        """Wait until calls left over from the last run (their clients gone) have ended."""
+        before = self.cpu_seconds()
+        for _ in range(200):
+            time.sleep(0.25)
+            now = self.cpu_seconds()
+            if now - before < 0.02:
+                return
+            before = now
+
     def reset_peak_rss(self) -> None:
         for pid in self.pids():
             try:
@@ -319,6 +329,7 @@ def v4_per_v1(server: Server, stub: Server, case: Case, calls: int = 10) -> floa
 def measure(server: Server, stub: Server, case: Case, script: Path, connections: int,
             seconds: float, target: str) -> Row:
     wrk(server.url + "/api_json.html", script, connections, 1)  # warm every connection
+    server.settle()
     server.reset_peak_rss()
     cpu = server.cpu_seconds()
     load = wrk(server.url + "/api_json.html", script, connections, seconds * case.seconds_factor)
