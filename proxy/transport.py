@@ -38,6 +38,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self.keepalive_expiry = keepalive_expiry
         self._session: aiohttp.ClientSession | None = None
         self._ssl: ssl.SSLContext | None = None
+        self._urls: dict[str, URL] = {}
 
     def _open(self) -> aiohttp.ClientSession:
         if self._ssl is None:
@@ -70,7 +71,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         try:
             async with session.request(
                 request.method,
-                URL(str(request.url), encoded=True),
+                self._url(request.url),
                 headers=request.headers.multi_items(),
                 data=request.content or None,
                 allow_redirects=False,
@@ -96,8 +97,19 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         extensions = {"http_version": b"HTTP/1.1"}
         if reason:
             extensions["reason_phrase"] = reason.encode("ascii", "replace")
-        return httpx.Response(status, headers=list(headers), content=content,
+        # A stream, not `content=`: the body is decoded (content-encoding) once, when read.
+        return httpx.Response(status, headers=list(headers), stream=httpx.ByteStream(content),
                               request=request, extensions=extensions)
+
+    def _url(self, url: httpx.URL) -> URL:
+        """yarl's form of the URL; kept, as `V4Client` sends the same few URLs again."""
+        text = str(url)
+        found = self._urls.get(text)
+        if found is None:
+            if len(self._urls) >= 4096:
+                self._urls.clear()
+            found = self._urls[text] = URL(text, encoded=True)
+        return found
 
     async def aclose(self) -> None:
         if self._session is not None:

@@ -32,11 +32,10 @@ log = logging.getLogger("proxy.upstream")
 _SAFE_PATH = re.compile(r"(/[A-Za-z0-9_.-]+)+")
 
 USER_AGENT = "cf-v1-proxy/0.1"
-# What httpx's client would send with every request.
+# Sent with every request (HTTP/1.1 keeps connections alive without saying so).
 DEFAULT_HEADERS = (
     ("Accept", "*/*"),
     ("Accept-Encoding", "gzip, deflate"),
-    ("Connection", "keep-alive"),
     ("User-Agent", USER_AGENT),
 )
 # Parsed URLs kept per client: the same zone, setting and record paths recur.
