@@ -433,8 +433,12 @@ def print_targets(rows: list[Row], direct_listing: dict[str, float],
         proxy, direct = find(rows, case, 1, "proxy"), find(rows, case, 1, "direct")
         if proxy and direct:
             added = proxy.p50_ms - direct.p50_ms
-            verdicts.append((f"{case} added p50 at 1 conn ≤ 1 ms", f"{added:.2f} ms",
-                             added <= 1.0))
+            if case == "rec_edit":  # two v4 calls: shown, but the target is for one-call actions
+                verdicts.append((f"{case} added p50 at 1 conn (two v4 calls)",
+                                 f"{added:.2f} ms", None))
+            else:
+                verdicts.append((f"{case} added p50 at 1 conn ≤ 1 ms", f"{added:.2f} ms",
+                                 added <= 1.0))
     wanted = {"sec_lvl": 1, "rec_new": 1, "rec_edit": 2, "rec_load_all 1k": 1,
               "rec_load_all 10k": 10, "rec_delete": 1, "cache_lvl": 1, "devmode": 1,
               "ipv46": 1, "async": 1, "fpurge_ts": 1, "zone_file_purge": 1}
@@ -456,7 +460,7 @@ def print_targets(rows: list[Row], direct_listing: dict[str, float],
         if peak:
             verdicts.append((f"{name} peak RSS ≤ 150 MB", f"{peak:.0f} MB", peak <= 150))
     for text, figure, ok in verdicts:
-        mark = {True: "holds", False: "MISSED", None: "–"}[ok]
+        mark = {True: "holds", False: "MISSED", None: "info"}[ok]
         print(f"  {mark:<7}{text:<50}{figure}")
 
 
@@ -496,7 +500,7 @@ def main() -> None:
         stub.start()
         stack.callback(stub.stop)
         proxy_args = [py, "-m", "proxy", "serve", "--upstream", stub.url, "--port", "{port}",
-                      "--rate-budget", "100000000/1"]
+                      "--rate-budget", "100000000/1", "--migration-db", ""]
         targets = [Server("proxy", proxy_args, tmp / "proxy.log", "/healthz")]
         if not args.no_workers:
             targets.append(Server("proxy ×2", [*proxy_args, "--workers", "2"],
