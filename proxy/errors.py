@@ -104,13 +104,18 @@ class UpstreamError(Exception):
     """v4 unreachable, timed out, 5xx, or an answer that is not a v4 envelope.
 
     `sent` is False only when the request certainly never reached v4 (no connection), so
-    that even a create may be repeated; otherwise a write may have landed.
+    that even a create may be repeated; otherwise a write may have landed. `pending` is True
+    when it went out and no answer came back in time: v4 may still carry it out later, after
+    anything sent since, so such a write is never sent again.
     """
 
-    def __init__(self, message: str, *, sent: bool = True, retryable: bool = True) -> None:
+    def __init__(
+        self, message: str, *, sent: bool = True, retryable: bool = True, pending: bool = False
+    ) -> None:
         super().__init__(message)
         self.sent = sent
         self.retryable = retryable
+        self.pending = pending
 
 
 def ambiguous(exc: Exception) -> bool:
@@ -118,6 +123,19 @@ def ambiguous(exc: Exception) -> bool:
     if isinstance(exc, UpstreamError):
         return exc.sent
     return isinstance(exc, V4Error) and exc.status >= 500
+
+
+def pending(exc: Exception) -> bool:
+    """Whether a failed write may still be carried out by v4 later (it went out unanswered)."""
+    return isinstance(exc, UpstreamError) and exc.pending
+
+
+# v4's "an identical one already exists": records (81057), IP access rules (10009).
+DUPLICATE_CODES = frozenset({81057, 10009})
+
+
+def duplicate(exc: Exception) -> bool:
+    return isinstance(exc, V4Error) and bool(DUPLICATE_CODES & set(exc.codes))
 
 
 # v4 codes that mean "these credentials are not accepted" (v4-api.md §4).

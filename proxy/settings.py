@@ -81,7 +81,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("max-body-bytes", 1024 * 1024, "largest request body accepted", "int"),
     Option("max-fields", 1000, "most form fields accepted in one request", "int"),
     Option("connect-timeout", 5.0, "seconds to wait for a connection to v4", "float"),
-    Option("read-timeout", 15.0, "seconds to wait for a v4 answer", "float"),
+    Option(
+        "read-timeout",
+        15.0,
+        "seconds to wait for a v4 answer to a read (a write, once sent, is waited for until "
+        "the call deadline and never sent again after a timeout)",
+        "float",
+    ),
     Option(
         "call-deadline",
         25.0,

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from proxy import errors
 from proxy.credentials import UpstreamIdentity
 from proxy.errors import UpstreamError, V4Error
 from proxy.transport import AiohttpTransport
@@ -182,11 +183,14 @@ class V4Session:
         body: Any | None = None,
         idempotent: bool | None = None,
     ) -> V4Answer:
-        """One v4 call, repeated only where repeating cannot do a write twice.
+        """One v4 call, repeated only where repeating cannot do a write twice or out of order.
 
-        A call that never left (no connection) is always repeated. One that may have reached
-        v4 (timeout, broken answer, 5xx) is repeated only if `idempotent`, which by default
-        is every method but POST. A 429 is never repeated: the whole v1 call stops.
+        A call that never left (no connection) is always repeated, and a read whatever went
+        wrong. A write that v4 answered badly (5xx, garbage) or whose connection broke is
+        repeated only if `idempotent`, which by default is every method but POST. A write
+        that went out is waited for until the call's deadline, not the read timeout, and
+        never repeated after a timeout: the first attempt may still land later, after a
+        write the client made since, and undo it. A 429 is never repeated.
         """
         if not _SAFE_PATH.fullmatch(path):
             raise ValueError(f"refusing to call an unsafe v4 path: {path!r}")
@@ -201,7 +205,9 @@ class V4Session:
                     # A repeated DELETE that finds nothing: the first one did its work.
                     return V4Answer({"id": path.rsplit("/", 1)[-1]})
                 attempt += 1
-                retry = exc.retryable and (repeatable or not exc.sent)
+                retry = exc.retryable and (
+                    not exc.sent or method == "GET" or (repeatable and not errors.pending(exc))
+                )
                 pause = _backoff(attempt)
                 if not retry or attempt > self.retries or self._remaining() <= pause:
                     raise
@@ -220,6 +226,9 @@ class V4Session:
             raise UpstreamError("Cloudflare API v4 did not answer in time.", sent=False,
                                 retryable=False)
 
+        # A read may be asked again; a write, once out, can only be waited for (see `request`).
+        read = min(self.read_timeout, remaining) if method == "GET" else remaining
+
         started = time.perf_counter()
         status: int | None = None
         try:
@@ -228,7 +237,7 @@ class V4Session:
                 self.client.url(path, query),
                 headers=self.upstream.headers,
                 body=body,
-                timeout=min(self.read_timeout, remaining),
+                timeout=read,
                 connect_timeout=min(self.connect_timeout, remaining),
             )
             status = response.status_code
@@ -237,7 +246,8 @@ class V4Session:
             raise UpstreamError("Cloudflare API v4 could not be reached.", sent=False) from exc
         except httpx.TimeoutException as exc:
             log.warning("v4 %s %s timed out (%s)", method, path, type(exc).__name__)
-            raise UpstreamError("Cloudflare API v4 did not answer in time.") from exc
+            raise UpstreamError("Cloudflare API v4 did not answer in time.",
+                                pending=method != "GET") from exc
         except httpx.HTTPError as exc:
             log.warning("v4 %s %s: connection broken (%s)", method, path, type(exc).__name__)
             raise UpstreamError("Cloudflare API v4 broke off its answer.") from exc

@@ -104,17 +104,29 @@ async def _rules_for(ex: Exchange, base: str, target: Mapping[str, str]) -> list
 
 
 async def _create(ex: Exchange, base: str, target: Mapping[str, str], mode: str) -> None:
-    """Create once: after a failure that may hide a success, look before sending again."""
+    """Create once, as `records._post` does: after a failure that may hide a success, look
+    before sending again; a second POST refused as a duplicate means the first landed."""
     body = {"mode": mode, "configuration": dict(target), "notes": NOTE}
     try:
         await ex.v4.request("POST", base, body=body)
+        return
     except (errors.V4Error, errors.UpstreamError) as exc:
-        if not errors.ambiguous(exc):
+        if not errors.ambiguous(exc) or errors.pending(exc):
             raise
-        if any(rule.get("mode") == mode for rule in await _rules_for(ex, base, target)):
-            log.info("%s: rule create was answered badly but landed", ex.action)
+        if await _landed(ex, base, target, mode):
             return
-        await ex.v4.request("POST", base, body=body)
+        try:
+            await ex.v4.request("POST", base, body=body)
+        except errors.V4Error as again:
+            if not (errors.duplicate(again) and await _landed(ex, base, target, mode)):
+                raise
+
+
+async def _landed(ex: Exchange, base: str, target: Mapping[str, str], mode: str) -> bool:
+    if any(rule.get("mode") == mode for rule in await _rules_for(ex, base, target)):
+        log.info("%s: rule create was answered badly but landed", ex.action)
+        return True
+    return False
 
 
 def _rule_id(rule: Mapping[str, Any]) -> str:

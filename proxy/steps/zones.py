@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -18,6 +19,7 @@ from proxy.v1objects import zone_obj
 log = logging.getLogger("proxy.engine")
 
 ZONES_PER_PAGE = 50  # the most v4 gives per page of /zones
+_LDH = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")  # the name is lower case by then
 
 
 @lru_cache(maxsize=4096)  # checked on every zone call; the same few names recur
@@ -43,7 +45,8 @@ def normalise_zone_name(raw: str | None) -> str:
 
 
 def _label_ok(label: str) -> bool:
-    return all(ch.isalnum() and ch.isascii() or ch in "-_" for ch in label)
+    """A host-name label: ASCII letters, digits and inner hyphens (a zone is always one)."""
+    return _LDH.fullmatch(label) is not None
 
 
 async def resolve_zone(ex: Exchange, raw_name: str | None) -> dict[str, Any]:

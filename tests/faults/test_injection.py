@@ -210,11 +210,6 @@ def test_the_request_echo_hides_the_key_whatever_its_transport(rig: Rig) -> None
         assert echo["tkn"] == "[redacted]" and KEY not in response.text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: proxy/steps/zones.py _label_ok takes any mix of letters, digits, '-' and '_', so a "
-    "z such as '-bad-.com' or 'under_score.com' (no host name, never a Cloudflare zone) "
-    "costs a v4 zone lookup before answering 'Invalid zone.'; LDH labels only would refuse "
-    "it at once."))
 @pytest.mark.parametrize("bad", ["-bad-.com", "bad-.com", "under_score.com"])
 def test_a_zone_label_that_is_no_host_name_is_refused_without_a_v4_call(
     rig: Rig, bad: str

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import OTHER_EMAIL, OTHER_KEY
+from tests.e2e.conftest import EMAIL, KEY, OTHER_EMAIL, OTHER_KEY
 from tests.faults.conftest import V1, ZONE, Rig, ordered, secret_forms, v1_http_client
 from tests.support.faulty_upstream import (
     V4_5XX_MESSAGE,
@@ -23,6 +23,7 @@ from tests.support.faulty_upstream import (
     FaultyUpstream,
     Predicate,
     ProxyProcess,
+    SeenRequest,
     delay,
     garbage,
     matching,
@@ -60,7 +61,8 @@ _unique = itertools.count(1)
 # One fault on the first attempt of the call under test; the next attempt goes through.
 ONE_FAULT = [
     pytest.param(delay(0.2), id="late-within-read-timeout"),
-    # Late enough that the proxy has looked and posted again before this one lands.
+    # Past the read timeout (0.5 s), within the call deadline (3 s): a read is asked again,
+    # a write waited for.
     pytest.param(delay(1.2), id="late-past-read-timeout"),
     pytest.param(slow(0.7), id="slow-answer-after-write"),
     pytest.param(refuse(), id="connection-refused-unread"),
@@ -88,19 +90,25 @@ def inject(upstream: FaultyUpstream, fault: Fault, target: Predicate, *, times: 
         upstream.plan(*([fault] * times), when=target)
 
 
-def answered_in_time(fault: Fault) -> bool:
-    return fault.kind == "delay" and fault.seconds < 0.5
+READ_TIMEOUT, CALL_DEADLINE = 0.5, 3.0  # tests.faults.conftest.fast_settings
+
+
+def answered_in_time(fault: Fault, *, write: bool) -> bool:
+    """A read waits for its answer up to the read timeout; a write that went out, up to the
+    call deadline."""
+    late = fault.kind in ("delay", "slow")
+    return late and fault.seconds < (CALL_DEADLINE if write else READ_TIMEOUT)
 
 
 def first_attempt_landed(fault: Fault) -> bool:
-    """Whether the faulted attempt was carried out before the proxy gave up on it."""
-    return fault.forward or answered_in_time(fault)
+    """Whether the faulted write was carried out before the proxy gave up on it."""
+    return fault.forward or answered_in_time(fault, write=True)
 
 
-def attempts_seen(fault: Fault) -> int:
+def attempts_seen(fault: Fault, *, write: bool) -> int:
     """Requests the upstream reads for a call that meets `fault` once (a refused connection
     is never read)."""
-    return 1 if answered_in_time(fault) or fault.kind == "refuse" else 2
+    return 1 if answered_in_time(fault, write=write) or fault.kind == "refuse" else 2
 
 
 def posts_seen(fault: Fault) -> int:
@@ -126,7 +134,7 @@ def test_a_read_meets_one_fault_and_succeeds_on_the_next_attempt(rig: Rig, fault
     names = sorted((r["type"], r["name"], r["content"]) for r in rig.upstream.records())
     assert sorted((o["type"], o["name"], o["content"]) for o in
                   body["response"]["recs"]["objs"]) == names
-    assert len(rig.upstream.seen(LIST_RECORDS)) == attempts_seen(fault)
+    assert len(rig.upstream.seen(LIST_RECORDS)) == attempts_seen(fault, write=False)
 
 
 @pytest.mark.parametrize("fault", ONE_FAULT)
@@ -139,7 +147,7 @@ def test_sec_lvl_meets_one_fault_and_its_patch_is_repeated(rig: Rig, fault: Faul
     assert body["result"] == "success", body
     assert body["response"]["zone"]["obj"]["zone_name"] == ZONE
     assert rig.upstream.setting("security_level") == wanted
-    assert len(rig.upstream.seen(PATCH_SEC_LVL)) == attempts_seen(fault)
+    assert len(rig.upstream.seen(PATCH_SEC_LVL)) == attempts_seen(fault, write=True)
 
 
 @pytest.mark.parametrize("fault", ONE_FAULT)
@@ -152,7 +160,7 @@ def test_a_purge_meets_one_fault_and_is_repeated(rig: Rig, fault: Fault) -> None
 
     assert body["result"] == "success", body
     sent = rig.upstream.seen(PURGE)
-    assert len(sent) == attempts_seen(fault)
+    assert len(sent) == attempts_seen(fault, write=True)
     # Purging twice is purging once: every attempt that reached v4 was carried out.
     assert rig.upstream.purges() - purges == sum(1 for s in sent if s.landed) >= 1
 
@@ -240,7 +248,6 @@ def test_connections_refused_unread_answer_broke_off_or_unreachable(rig: Rig) ->
 
 
 @pytest.mark.parametrize(("fault", "msg"), [
-    pytest.param(slow(0.7), TIMEOUT, id="slow-answer-after-write"),
     pytest.param(reset(after=True), BROKE, id="reset-after-forwarding"),
     pytest.param(server_error(503), FAILED_5XX, id="5xx-v4-envelope"),
     pytest.param(no_success(), no_envelope(200), id="json-without-success"),
@@ -300,10 +307,10 @@ def test_rec_new_whose_every_answer_is_lost_finds_its_record_and_succeeds(
 
 
 def test_rec_new_that_lands_only_after_the_proxy_gave_up_leaves_one_record(rig: Rig) -> None:
-    # Each POST waits 0.7 s before v4 sees it: the proxy times out, finds nothing, posts
-    # again, times out again. The first POST lands later; the second is v4's duplicate.
+    # The POST reaches v4 only after the call deadline: the proxy answers that v4 did not
+    # answer in time, and neither looks nor posts again (that POST might land after it).
     label = f"late-{next(_unique)}"
-    inject(rig.upstream, delay(0.7), POST_RECORD, times=2)
+    inject(rig.upstream, delay(CALL_DEADLINE + 0.5), POST_RECORD)
 
     body = rig.v1("rec_new", z=ZONE, type="A", name=label, content="192.0.2.35")
     rig.upstream.settle()
@@ -311,7 +318,24 @@ def test_rec_new_that_lands_only_after_the_proxy_gave_up_leaves_one_record(rig: 
     assert body == error("rec_new", TIMEOUT)
     created = [r for r in rig.upstream.records() if r["name"] == f"{label}.{ZONE}"]
     assert len(created) == 1
-    assert [p.status for p in rig.upstream.seen(POST_RECORD)] == [200, 400]
+    assert [p.status for p in rig.upstream.seen(POST_RECORD)] == [200]
+    assert not rig.upstream.seen(LIST_RECORDS)
+
+
+def test_a_setter_unanswered_until_the_deadline_is_sent_once_and_answers_the_timeout(
+    rig: Rig,
+) -> None:
+    wanted = {"high": "low", "low": "high"}.get(rig.upstream.setting("security_level"), "high")
+    inject(rig.upstream, slow(CALL_DEADLINE + 0.5), PATCH_SEC_LVL, times=3)
+
+    started = time.monotonic()
+    body = rig.v1("sec_lvl", z=ZONE, v=wanted)
+    rig.upstream.settle()
+
+    assert body == error("sec_lvl", TIMEOUT)
+    assert time.monotonic() - started < CALL_DEADLINE + 1.0
+    assert len(rig.upstream.seen(PATCH_SEC_LVL)) == 1
+    assert rig.upstream.setting("security_level") == wanted  # it did land, once
 
 
 # --- writes that reach v4 after the proxy gave up on them ---------------------------------
@@ -319,13 +343,6 @@ def test_rec_new_that_lands_only_after_the_proxy_gave_up_leaves_one_record(rig: 
 PATCH_RECORD = matching("PATCH", "/zones/{id}/dns_records/{id}")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a create POST that timed out may still reach v4 after the proxy looked, found "
-    "nothing and posted again (proxy/steps/records.py _post, access_rules.py _create). When "
-    "it lands it brings back a record the client has since deleted (after an edit: a second "
-    "record; found by the soak). Fix: after a timeout, do not post again (answer 'did not "
-    "answer in time'), or look again only once the first attempt can no longer land; post "
-    "again only when v4 answered (5xx, garbage) or no connection was made."))
 def test_a_create_that_lands_late_never_brings_back_a_deleted_record(rig: Rig) -> None:
     label = f"zombie-{next(_unique)}"
     inject(rig.upstream, delay(1.2), POST_RECORD)  # v4 gets the first POST only at 1.2 s
@@ -338,40 +355,46 @@ def test_a_create_that_lands_late_never_brings_back_a_deleted_record(rig: Rig) -
     assert not [r for r in rig.upstream.records() if r["name"] == f"{label}.{ZONE}"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: when the first POST lands after the proxy looked but before its second POST, v4 "
-    "refuses the second as a duplicate (81057 records, 10009 rules) and the proxy answers "
-    "that error although the create it was asked for is done (proxy/steps/records.py _post, "
-    "access_rules.py _create). Fix: when the repeated POST is refused as a duplicate, look "
-    "once more and answer success with what is there."))
 @pytest.mark.parametrize("action", ["rec_new", "wl"])
 def test_a_create_whose_first_post_lands_between_look_and_repost_succeeds(
     rig: Rig, action: str
 ) -> None:
-    # POST 1 reaches v4 at 0.7 s, after the proxy timed out (0.5 s) and looked; POST 2 is
-    # held 0.3 s, so it reaches v4 after POST 1 and is answered within its own timeout.
+    # POST 1 gets a 503 and did not land; the look finds nothing; then, before POST 2
+    # reaches v4, the same record (rule) appears, as if POST 1 had reached it after all.
+    # v4 refuses POST 2 as a duplicate: the proxy looks again and answers success.
     number = next(_unique)
     target = POST_RECORD if action == "rec_new" else POST_RULE
-    rig.upstream.plan(delay(0.7), delay(0.3), when=target)
+    rig.upstream.plan(server_error(503), when=target)
+    state = rig.upstream.state
+
+    def land_first(seen: SeenRequest) -> None:
+        if target(seen) and len(rig.upstream.seen(target)) == 2:
+            if action == "rec_new":
+                zone = next(z for z in state.zones.values() if z.name == ZONE)
+                state.create_record(zone, seen.body)
+            else:
+                user = state.user_by_key(EMAIL, KEY)
+                assert user is not None
+                state.create_rule(state.user_scope(user, seen.path), seen.body)
+
+    rig.upstream.chooser = land_first
 
     if action == "rec_new":
-        body = rig.v1("rec_new", z=ZONE, type="A", name=f"between-{number}",
-                      content="192.0.2.44")
+        name = f"between-{number}"
+        body = rig.v1("rec_new", z=ZONE, type="A", name=name, content="192.0.2.44")
+        assert body["response"]["rec"]["obj"]["name"] == f"{name}.{ZONE}"
+        mine = [r for r in rig.upstream.records() if r["name"] == f"{name}.{ZONE}"]
+        assert len(mine) == 1
     else:
-        body = rig.v1("wl", key=f"203.0.113.{number % 250 + 1}")
-    rig.upstream.settle()
+        ip = f"203.0.113.{number % 250 + 1}"
+        body = rig.v1("wl", key=ip)
+        assert [r for r in rig.upstream.rules() if r[2] == ip] == [("user", "whitelist", ip)]
+        assert rig.v1("nul", key=ip)["result"] == "success"
 
-    assert [s.status for s in rig.upstream.seen(target)] == [200, 400]
     assert body["result"] == "success", body
+    assert [s.status for s in rig.upstream.seen(target)] == [None, 400]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a PATCH (rec_edit, and the setters like sec_lvl) that timed out is repeated, and "
-    "the first attempt may still reach v4 later, after an edit the client made since: that "
-    "acknowledged edit is then lost (proxy/v4client.py V4Session.request repeats any "
-    "idempotent call after a timeout). Fix: repeat a write after a timeout only when its "
-    "first attempt can no longer land, e.g. never after a read timeout, only after no "
-    "connection, a 5xx or garbage answer."))
 def test_an_edit_repeated_after_a_timeout_is_not_undone_by_its_late_first_attempt(
     rig: Rig,
 ) -> None:

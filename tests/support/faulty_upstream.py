@@ -43,7 +43,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -220,7 +220,9 @@ class FaultyUpstream:
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[None]] = set()
         self._busy = 0  # requests read and not yet answered (or given up)
-        self._writers: set[asyncio.StreamWriter] = set()
+        # Every open connection's transport, from accept to close: at stop each is aborted,
+        # including one accepted whose handler has not run yet.
+        self._transports: set[asyncio.BaseTransport] = set()
         self._transport = httpx.ASGITransport(app=self.sandbox_app)
         self._startup_error: BaseException | None = None
 
@@ -269,8 +271,13 @@ class FaultyUpstream:
         await self._close_all()
 
     async def _listen(self) -> None:
-        self._server = await asyncio.start_server(
-            self._serve, "127.0.0.1", self.port, reuse_address=True
+        loop = asyncio.get_running_loop()
+
+        def protocol() -> asyncio.Protocol:
+            return _TrackedStreamProtocol(self._transports, self._serve)
+
+        self._server = await loop.create_server(
+            protocol, "127.0.0.1", self.port, reuse_address=True
         )
         self.port = self._server.sockets[0].getsockname()[1]
 
@@ -279,8 +286,8 @@ class FaultyUpstream:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
-        for writer in list(self._writers):
-            writer.transport.abort()
+        for transport in list(self._transports):
+            transport.abort()
         for task in list(self._handlers):
             task.cancel()
         if self._handlers:
@@ -406,7 +413,6 @@ class FaultyUpstream:
         task = asyncio.current_task()
         assert task is not None
         self._handlers.add(task)
-        self._writers.add(writer)
         try:
             if self._refuse_now():
                 _reset(writer)
@@ -433,7 +439,6 @@ class FaultyUpstream:
             self._violation(f"the faulty upstream failed: {exc!r}")
             writer.transport.abort()
         finally:
-            self._writers.discard(writer)
             self._handlers.discard(task)
 
     async def _read_request(
@@ -564,6 +569,29 @@ class FaultyUpstream:
         data += conn.send(h11.EndOfMessage()) or b""
         writer.write(data)
         await writer.drain()
+
+
+class _TrackedStreamProtocol(asyncio.StreamReaderProtocol):
+    """asyncio's stream protocol, keeping its transport in `transports` while it is open."""
+
+    def __init__(
+        self,
+        transports: set[asyncio.BaseTransport],
+        serve: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+    ) -> None:
+        super().__init__(asyncio.StreamReader(), serve)
+        self._tracked = transports
+        self._transport: asyncio.BaseTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport
+        self._tracked.add(transport)
+        super().connection_made(transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._transport is not None:
+            self._tracked.discard(self._transport)
+        super().connection_lost(exc)
 
 
 def _reset(writer: asyncio.StreamWriter) -> None:
