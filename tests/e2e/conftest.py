@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,6 +26,7 @@ from proxy.mapping import load
 from proxy.server import config as server_config
 from proxy.settings import Settings
 from tests.support.openapi import check_v4_request, check_v4_response
+from tests.support.processes import start_in_thread
 
 EMAIL = "ops+cf@example.com"
 KEY = "0123456789abcdef0123456789abcdef01234"  # the shape of a Global API key: 37 hex
@@ -157,6 +157,19 @@ class RunningProxy:
                          params={"per_page": 5000, **filters})["result"]
         return list(result)
 
+    def setting(self, name: str, zone: str = "example.com") -> Any:
+        return self.v4("GET", f"/zones/{self.zone_id(zone)}/settings/{name}")["result"]["value"]
+
+    def access_rules(self) -> list[tuple[str, str, str]]:
+        """Every user-level rule as (target, value, mode), sorted."""
+        rules = self.v4("GET", "/user/firewall/access_rules/rules",
+                        params={"per_page": 1000})["result"]
+        return sorted((r["configuration"]["target"], r["configuration"]["value"], r["mode"])
+                      for r in rules)
+
+    def v4_writes(self) -> list[tuple[str, str]]:
+        return [(m, p) for m, p in self.v4_calls if m != "GET"]
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -188,13 +201,7 @@ def start_proxy(tmp_path: Path) -> Iterator[Callable[..., RunningProxy]]:
         app = assemble(settings, load(), wrap_transport=wrap)
         # The same server set-up `cf-v1-proxy serve` runs (hardened httptools, no access log).
         server = uvicorn.Server(server_config(app, replace(settings, log_level="warning")))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("the proxy did not start")
-            time.sleep(0.01)
+        thread = start_in_thread(server)
         running = RunningProxy(f"http://127.0.0.1:{port}", holder["recorder"], app)
         servers.append((server, thread, running))
         return running

@@ -10,7 +10,6 @@ import contextlib
 import json
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import pytest
 
 from proxy.sandbox import DEMO_EMAIL, DEMO_KEY
 from tests.e2e.conftest import free_port
+from tests.support.processes import serve_process
 
 HEAD_BYTES = 2048
 HEADERS = 20
@@ -53,31 +53,8 @@ class ProxyProcess:
 def proxy_process(log: Path, *args: str) -> Iterator[ProxyProcess]:
     """`cf-v1-proxy serve ARGS` on a free port, up and answering /healthz; stopped after."""
     port = free_port()
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "proxy", "serve", "--port", str(port), *args],
-            stdout=sink, stderr=subprocess.STDOUT,
-        )
-    running = ProxyProcess(port, process, log)
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            assert process.poll() is None, running.output()
-            assert time.monotonic() < deadline, "cf-v1-proxy did not come up\n" + running.output()
-            try:
-                httpx.get(f"{running.url}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        yield running
-    finally:
-        if process.poll() is None:
-            process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+    with serve_process(port, log, *args) as process:
+        yield ProxyProcess(port, process, log)
 
 
 @pytest.fixture(scope="module")

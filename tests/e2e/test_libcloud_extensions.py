@@ -43,22 +43,6 @@ def zone(drv: Any) -> Any:
     return zones(drv)["example.com"]
 
 
-def setting(proxy: RunningProxy, name: str, zone_name: str = "example.com") -> Any:
-    zid = proxy.zone_id(zone_name)
-    return proxy.v4("GET", f"/zones/{zid}/settings/{name}")["result"]["value"]
-
-
-def access_rules(proxy: RunningProxy) -> list[tuple[str, str, str]]:
-    rules = proxy.v4("GET", "/user/firewall/access_rules/rules",
-                     params={"per_page": 1000})["result"]
-    return sorted((r["configuration"]["target"], r["configuration"]["value"], r["mode"])
-                  for r in rules)
-
-
-def v4_writes(proxy: RunningProxy) -> list[tuple[str, str]]:
-    return [(m, p) for m, p in proxy.v4_calls if m != "GET"]
-
-
 def purges(proxy: RunningProxy) -> list[tuple[str, Any, int]]:
     return [(x.method, x.body, x.status) for x in proxy.recorder.exchanges
             if x.path.endswith(f"/zones/{proxy.zone_id()}/purge_cache")]
@@ -84,7 +68,7 @@ def test_ex_zone_check_answers_integer_ids(drv: Any, proxy: RunningProxy) -> Non
     assert result == {"example.com": int(listed["example.com"].id),
                       "example.org": int(listed["example.org"].id), "nope.test": 0}
     assert all(type(v) is int for v in result.values())
-    assert v4_writes(proxy) == []
+    assert proxy.v4_writes() == []
 
 
 def test_extension_on_an_unknown_zone_raises_zone_does_not_exist(
@@ -95,7 +79,7 @@ def test_extension_on_an_unknown_zone_raises_zone_does_not_exist(
         drv.ex_set_zone_security_level(unknown, "high")
     with pytest.raises(ZoneDoesNotExistError):
         drv.ex_purge_cached_files(unknown)
-    assert v4_writes(proxy) == []
+    assert proxy.v4_writes() == []
 
 
 # --- retired actions: HTTP 410 ---------------------------------------------------------------
@@ -126,7 +110,7 @@ def test_ex_get_zone_settings_reads_objs_0(drv: Any, zone: Any, proxy: RunningPr
     assert settings["sec_lvl"] == "med" and settings["userSecuritySetting"] == "Medium"
     assert (settings["dev_mode"], settings["ipv46"], settings["cache_lvl"]) == (0, 0, "agg")
     assert (settings["async"], settings["fpurge_ts"], settings["ssl"]) == ("0", "0", "0")
-    assert v4_writes(proxy) == []
+    assert proxy.v4_writes() == []
 
 
 def test_ex_get_zone_settings_follows_the_setters(drv: Any, zone: Any) -> None:
@@ -148,7 +132,7 @@ def test_ex_get_zone_settings_follows_the_setters(drv: Any, zone: Any) -> None:
 def test_ex_set_zone_security_level(drv: Any, zone: Any, proxy: RunningProxy, level: str,
                                     v4_value: str) -> None:
     assert drv.ex_set_zone_security_level(zone, level) is True
-    assert setting(proxy, "security_level") == v4_value
+    assert proxy.setting("security_level") == v4_value
 
 
 def test_ex_set_zone_security_level_refuses_a_bad_level_at_200(
@@ -158,31 +142,31 @@ def test_ex_set_zone_security_level_refuses_a_bad_level_at_200(
         drv.ex_set_zone_security_level(zone, "medium")
     assert not isinstance(caught.value, BaseHTTPError)
     assert "E_INVLDINPUT" in caught.value.value
-    assert setting(proxy, "security_level") == "medium"
-    assert v4_writes(proxy) == []
+    assert proxy.setting("security_level") == "medium"
+    assert proxy.v4_writes() == []
 
 
 def test_ex_set_zone_cache_level(drv: Any, zone: Any, proxy: RunningProxy) -> None:
     assert drv.ex_set_zone_cache_level(zone, "basic") is True
-    assert setting(proxy, "cache_level") == "basic"
+    assert proxy.setting("cache_level") == "basic"
     assert drv.ex_set_zone_cache_level(zone, "agg") is True
-    assert setting(proxy, "cache_level") == "aggressive"
+    assert proxy.setting("cache_level") == "aggressive"
 
 
 def test_ex_development_mode_on_and_off(drv: Any, zone: Any, proxy: RunningProxy) -> None:
     assert drv.ex_enable_development_mode(zone) is True
-    assert setting(proxy, "development_mode") == "on"
+    assert proxy.setting("development_mode") == "on"
     assert zones(drv)["example.com"].extra["zone_status_class"] == "status-dev-mode"
     assert drv.ex_disable_development_mode(zone) is True
-    assert setting(proxy, "development_mode") == "off"
+    assert proxy.setting("development_mode") == "off"
     assert zones(drv)["example.com"].extra["zone_status_class"] == "status-active"
 
 
 def test_ex_ipv6_support_on_with_v3_and_off(drv: Any, zone: Any, proxy: RunningProxy) -> None:
     assert drv.ex_enable_ipv6_support(zone) is True
-    assert setting(proxy, "ipv6") == "on"
+    assert proxy.setting("ipv6") == "on"
     assert drv.ex_disable_ipv6_support(zone) is True
-    assert setting(proxy, "ipv6") == "off"
+    assert proxy.setting("ipv6") == "off"
     patches = [x.body for x in proxy.recorder.exchanges
                if x.method == "PATCH" and x.path.endswith("/settings/ipv6")]
     assert patches == [{"value": "on"}, {"value": "off"}]
@@ -191,8 +175,8 @@ def test_ex_ipv6_support_on_with_v3_and_off(drv: Any, zone: Any, proxy: RunningP
 def test_setters_touch_only_their_zone(drv: Any, proxy: RunningProxy) -> None:
     org = zones(drv)["example.org"]
     assert drv.ex_set_zone_security_level(org, "high") is True
-    assert setting(proxy, "security_level", "example.org") == "high"
-    assert setting(proxy, "security_level") == "medium"
+    assert proxy.setting("security_level", "example.org") == "high"
+    assert proxy.setting("security_level") == "medium"
 
 
 # --- purges ----------------------------------------------------------------------------------
@@ -223,13 +207,13 @@ def test_ex_purge_cached_file(drv: Any, zone: Any, proxy: RunningProxy, url: str
 ])
 def test_ex_whitelist_blacklist_unlist_ip(drv: Any, zone: Any, proxy: RunningProxy, ip: str,
                                           target: str) -> None:
-    assert access_rules(proxy) == []
+    assert proxy.access_rules() == []
     assert drv.ex_whitelist_ip(zone, ip) is True
-    assert access_rules(proxy) == [(target, ip, "whitelist")]
+    assert proxy.access_rules() == [(target, ip, "whitelist")]
     assert drv.ex_blacklist_ip(zone, ip) is True
-    assert access_rules(proxy) == [(target, ip, "block")]
+    assert proxy.access_rules() == [(target, ip, "block")]
     assert drv.ex_unlist_ip(zone, ip) is True
-    assert access_rules(proxy) == []
+    assert proxy.access_rules() == []
     # nul for an IP on neither list is still a success
     assert drv.ex_unlist_ip(zone, ip) is True
 
@@ -238,4 +222,4 @@ def test_ip_lists_are_account_wide_whatever_z_says(drv: Any, proxy: RunningProxy
     listed = zones(drv)
     assert drv.ex_blacklist_ip(listed["example.org"], "203.0.113.5") is True
     assert drv.ex_unlist_ip(listed["example.com"], "203.0.113.5") is True
-    assert access_rules(proxy) == []
+    assert proxy.access_rules() == []

@@ -71,21 +71,6 @@ def client(pyflare: types.ModuleType, proxy: RunningProxy) -> Any:
     return make_client(pyflare, proxy)
 
 
-def setting(proxy: RunningProxy, name: str, zone: str = ZONE) -> Any:
-    return proxy.v4("GET", f"/zones/{proxy.zone_id(zone)}/settings/{name}")["result"]["value"]
-
-
-def access_rules(proxy: RunningProxy) -> list[tuple[str, str, str]]:
-    rules = proxy.v4("GET", "/user/firewall/access_rules/rules",
-                     params={"per_page": 1000})["result"]
-    return sorted((r["configuration"]["target"], r["configuration"]["value"], r["mode"])
-                  for r in rules)
-
-
-def v4_writes(proxy: RunningProxy) -> list[tuple[str, str]]:
-    return [(m, p) for m, p in proxy.v4_calls if m != "GET"]
-
-
 def assert_zone_obj(obj: dict[str, Any], proxy: RunningProxy, zone: str = ZONE) -> None:
     assert obj["zone_name"] == zone
     assert isinstance(obj["zone_id"], str) and obj["zone_id"].isdigit()
@@ -116,7 +101,7 @@ def test_zone_load_multi_lists_the_account(client: Any, proxy: RunningProxy) -> 
     assert sorted(z["zone_name"] for z in zones["objs"]) == ["example.com", "example.org"]
     for obj in zones["objs"]:
         assert_zone_obj(obj, proxy, obj["zone_name"])
-    assert v4_writes(proxy) == []
+    assert proxy.v4_writes() == []
 
 
 def test_zone_check_answers_integer_ids(client: Any, proxy: RunningProxy) -> None:
@@ -135,7 +120,7 @@ def test_unknown_zone_is_invalid_zone(client: Any, pyflare: types.ModuleType,
     with pytest.raises(pyflare.APIError) as caught:
         client.sec_lvl("nope.test", "high")
     assert (caught.value.msg, caught.value.code) == ("Invalid zone.", None)
-    assert v4_writes(proxy) == []
+    assert proxy.v4_writes() == []
 
 
 def test_wrong_key_raises_e_unauth(pyflare: types.ModuleType, proxy: RunningProxy) -> None:
@@ -154,7 +139,7 @@ def test_zone_settings_reads_every_setting(client: Any, proxy: RunningProxy) -> 
     assert settings["sec_lvl"] == "med" and settings["userSecuritySetting"] == "Medium"
     assert (settings["dev_mode"], settings["ipv46"], settings["ob"]) == (0, 0, 1)
     assert (settings["cache_lvl"], settings["async"], settings["fpurge_ts"]) == ("agg", "0", "0")
-    assert v4_writes(proxy) == []
+    assert proxy.v4_writes() == []
 
 
 def test_zone_settings_shows_what_the_setters_did(client: Any, proxy: RunningProxy) -> None:
@@ -182,15 +167,15 @@ def test_sec_lvl_sets_security_level(client: Any, proxy: RunningProxy, level: st
     body = client.sec_lvl(ZONE, level)
     assert list(body) == ["response", "result", "msg"] and body["result"] == "success"
     assert_zone_obj(body["response"]["zone"]["obj"], proxy)
-    assert setting(proxy, "security_level") == v4_value
+    assert proxy.setting("security_level") == v4_value
 
 
 def test_cache_lvl_sets_cache_level(client: Any, proxy: RunningProxy) -> None:
     body = client.cache_lvl(ZONE, "basic")
     assert_zone_obj(body["response"]["zone"]["obj"], proxy)
-    assert setting(proxy, "cache_level") == "basic"
+    assert proxy.setting("cache_level") == "basic"
     client.cache_lvl(ZONE, "agg")
-    assert setting(proxy, "cache_level") == "aggressive"
+    assert proxy.setting("cache_level") == "aggressive"
 
 
 def test_devmode_on_and_off(client: Any, proxy: RunningProxy) -> None:
@@ -199,27 +184,27 @@ def test_devmode_on_and_off(client: Any, proxy: RunningProxy) -> None:
     expires = on["response"]["expires_on"]
     assert type(expires) is int and abs(expires - (time.time() + 3 * 3600)) < 60
     assert on["response"]["zone"]["obj"]["zone_status_class"] == "status-dev-mode"
-    assert setting(proxy, "development_mode") == "on"
+    assert proxy.setting("development_mode") == "on"
 
     off = client.devmode(ZONE, False)
     assert list(off["response"]) == ["zone"]
     assert off["response"]["zone"]["obj"]["zone_status_class"] == "status-active"
-    assert setting(proxy, "development_mode") == "off"
+    assert proxy.setting("development_mode") == "off"
 
 
 def test_ipv46_on_with_pyflares_v1_and_off(client: Any, proxy: RunningProxy) -> None:
     body = client.ipv46(ZONE, True)  # pyflare sends v=1, not the documented 3
     assert_zone_obj(body["response"]["zone"]["obj"], proxy)
-    assert setting(proxy, "ipv6") == "on"
+    assert proxy.setting("ipv6") == "on"
     client.ipv46(ZONE, False)
-    assert setting(proxy, "ipv6") == "off"
+    assert proxy.setting("ipv6") == "off"
 
 
 def test_async_sets_rocket_loader(client: Any, proxy: RunningProxy) -> None:
     assert client.async_(ZONE, "a") == {"result": "success", "msg": None}
-    assert setting(proxy, "rocket_loader") == "on"
+    assert proxy.setting("rocket_loader") == "on"
     assert client.async_(ZONE, 0) == {"result": "success", "msg": None}
-    assert setting(proxy, "rocket_loader") == "off"
+    assert proxy.setting("rocket_loader") == "off"
 
 
 def test_async_manual_mode_is_an_input_error(client: Any, pyflare: types.ModuleType,
@@ -228,7 +213,7 @@ def test_async_manual_mode_is_an_input_error(client: Any, pyflare: types.ModuleT
         client.async_(ZONE, "m")
     assert caught.value.code == "E_INVLDINPUT"
     assert "manual mode (m) no longer exists" in caught.value.msg
-    assert v4_writes(proxy) == []
+    assert proxy.v4_writes() == []
 
 
 # --- purges ----------------------------------------------------------------------------------
@@ -264,14 +249,14 @@ def test_zone_file_purge_purges_one_url(client: Any, proxy: RunningProxy) -> Non
 ])
 def test_wl_ban_nul_manage_one_access_rule(client: Any, proxy: RunningProxy, ip: str,
                                            target: str) -> None:
-    assert access_rules(proxy) == []
+    assert proxy.access_rules() == []
     assert client.wl(ip) == {"response": {"result": {"ip": ip, "action": "WL"}},
                              "result": "success", "msg": None}
-    assert access_rules(proxy) == [(target, ip, "whitelist")]
+    assert proxy.access_rules() == [(target, ip, "whitelist")]
     assert client.ban(ip)["response"]["result"] == {"ip": ip, "action": "BAN"}
-    assert access_rules(proxy) == [(target, ip, "block")]
+    assert proxy.access_rules() == [(target, ip, "block")]
     assert client.nul(ip)["response"]["result"] == {"ip": ip, "action": "NUL"}
-    assert access_rules(proxy) == []
+    assert proxy.access_rules() == []
 
 
 # --- DNS records -----------------------------------------------------------------------------
@@ -336,7 +321,7 @@ def test_rec_new_spf_is_an_input_error(client: Any, pyflare: types.ModuleType,
     with pytest.raises(pyflare.APIError) as caught:
         client.rec_new(ZONE, "SPF", ZONE, "v=spf1 -all")
     assert caught.value.code == "E_INVLDINPUT"
-    assert v4_writes(proxy) == []
+    assert proxy.v4_writes() == []
 
 
 def listed(client: Any, name: str, type_: str) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from libcloud.dns.types import Provider, RecordType
 from proxy.sandbox import DEMO_EMAIL, DEMO_KEY
 from tests.conftest import SECRET_SHAPES
 from tests.e2e.conftest import free_port
+from tests.support.processes import serve_process
 
 HOST_NAME = "www.cloudflare.com"
 HEAD_SECONDS = 1.0
@@ -85,32 +86,9 @@ def tls_proxy_process(folder: Path, *args: str) -> Iterator[TLSProxy]:
     files = make_tls_files(folder)
     port = free_port()
     log = folder / "proxy.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "proxy", "serve", "--sandbox", "--port", str(port),
-             "--tls-cert", str(files.cert), "--tls-key", str(files.key), *args],
-            stdout=sink, stderr=subprocess.STDOUT,
-        )
-    running = TLSProxy(port, files, process, log)
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            assert process.poll() is None, running.output()
-            assert time.monotonic() < deadline, "cf-v1-proxy did not come up\n" + running.output()
-            try:
-                httpx.get(f"{running.url}/healthz", verify=trusting(files), timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        yield running
-    finally:
-        if process.poll() is None:
-            process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+    tls = ("--tls-cert", str(files.cert), "--tls-key", str(files.key))
+    with serve_process(port, log, "--sandbox", *tls, *args, verify=trusting(files)) as process:
+        yield TLSProxy(port, files, process, log)
 
 
 @pytest.fixture(scope="module")

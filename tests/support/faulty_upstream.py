@@ -57,6 +57,7 @@ from proxy.app import create_app
 from proxy.sandbox import SandboxState, create_sandbox_app
 from proxy.settings import Settings
 from tests.support.openapi import check_v4_request
+from tests.support.processes import start_in_thread
 
 PREFIX = "/client/v4"
 _HEX = "[0-9a-f]{32}"
@@ -657,13 +658,7 @@ def proxy_in_thread(settings: Settings) -> Iterator[str]:
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                             access_log=False, lifespan="on")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="proxy", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the proxy did not start")
-        time.sleep(0.01)
+    thread = start_in_thread(server)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
