@@ -88,8 +88,8 @@ def chromium() -> str:
         return found
     if os.environ.get("CI") and shutil.which("apt-get"):
         pytest.fail("chromium is missing although apt-get is available: .ci/run installs it")
-    pytest.skip("headless Chromium is not installed (Debian: apt-get install chromium), and "
-                "apt-get is not available here to install it")
+    pytest.skip("headless Chromium is not installed (Debian: apt-get install chromium; "
+                ".ci/run installs it where apt-get is available)")
 
 
 def headless(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
