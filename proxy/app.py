@@ -89,7 +89,10 @@ def create_app(
         except errors.V1Error as err:
             reply = Reply(200, envelope.error(err, None))
             finish(request, reply, started)
-            return _render(reply, None)
+            response = _render(reply, None)
+            if isinstance(err, v1request.BodyNotRead):
+                response.headers["Connection"] = "close"
+            return response
         except ClientDisconnect:
             # Gone before its body was complete (or closed by the server's limits): there is
             # no one to answer, and nothing ran.
@@ -223,7 +226,7 @@ async def _read_body(request: Request, limit: int, seconds: float) -> bytes:
                     raise v1request.BodyTooLarge(limit)
                 chunks.append(chunk)
     except TimeoutError:
-        raise errors.invalid_input("The request body did not arrive in time.") from None
+        raise v1request.BodyLate() from None
     return b"".join(chunks)
 
 

@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for option in OPTIONS:
         flag = f"--{option.name}"
-        text = f"{option.help} (env {option.env}; default: {option.default!r})"
+        text = option.help_text
         if option.kind == "switch":
             serve.add_argument(flag, action="store_true", default=None, help=text)
         elif option.kind == "optional_path":
@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             serve.add_argument(flag, default=None, metavar=option.attr.upper(),
                                choices=option.choices or None, help=text)
+    serve.set_defaults(command_parser=serve)
     _add_translate(commands)
     hash_key = commands.add_parser(
         "hash-key",
@@ -78,7 +79,7 @@ def _add_translate(commands: Any) -> None:
                            "&id=…&type=A&name=home&content=192.0.2.1', or a whole URL")
     for option in OPTIONS:
         if option.name in TRANSLATE_OPTIONS:
-            text = f"{option.help} (env {option.env}; default: {option.default!r})"
+            text = option.help_text
             if option.kind == "switch":
                 translate.add_argument(f"--{option.name}", action="store_true", default=None,
                                        help=text)
@@ -91,6 +92,7 @@ def _add_translate(commands: Any) -> None:
                            "a flag shows in the process list)")
     translate.add_argument("--token", help="read the upstream with this API token instead "
                            "(env CF_API_TOKEN)")
+    translate.set_defaults(command_parser=translate)
     translate.add_argument("--offline", action="store_true",
                            help="placeholder ids even when credentials are in the environment")
     translate.add_argument("--bearer", action="store_true",
@@ -191,9 +193,10 @@ def _show_demo_credentials(seed: dict[str, Any]) -> None:
     """Once, on standard output, never through the logger (logs must hold no secrets)."""
     user = seed["users"][0]
     zones = ", ".join(zone["name"] for zone in user.get("zones", []))
+    token = f"\n  v4 token (for --v4-token)={user['token']}" if user.get("token") else ""
     print(
         "cf-v1-proxy sandbox demo account (test data only):\n"
-        f"  email={user['email']}\n  tkn={user['key']}\n  zones: {zones}",
+        f"  email={user['email']}\n  tkn={user['key']}{token}\n  zones: {zones}",
         flush=True,
     )
 
@@ -238,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = resolve_settings(args)
     except SettingsError as exc:
-        parser.error(str(exc))
+        args.command_parser.error(str(exc))  # with the usage of the command that was run
     if args.command == "serve":
         return serve(settings)
     if args.command == "translate":

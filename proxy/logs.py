@@ -47,6 +47,9 @@ def setup_logging(settings: Settings, stream: IO[str] | None = None) -> logging.
     root.setLevel(settings.log_level.upper())
     # httpx logs every request with its full URL at INFO; proxy.upstream says what matters.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # python-multipart warns about every malformed body a client sends; the client gets a v1
+    # error saying so, and the access line records it.
+    logging.getLogger("python_multipart").setLevel(logging.ERROR)
     return handler
 
 

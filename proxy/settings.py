@@ -33,6 +33,15 @@ class Option:
     def env(self) -> str:
         return ENV_PREFIX + self.attr.upper()
 
+    @property
+    def help_text(self) -> str:
+        """The help with its variable and default, the default written as one would type it."""
+        default = self.default
+        if self.kind == "budget":
+            calls, seconds = default
+            default = f"{calls}/{seconds:g}"
+        return f"{self.help} (env {self.env}; default: {default!r})"
+
 
 OPTIONS: tuple[Option, ...] = (
     Option("host", "127.0.0.1", "address to listen on"),

@@ -69,6 +69,8 @@ class PlannedRequest:
 class Translation:
     requests: list[PlannedRequest]
     reply: Reply
+    # Set when a made-up record stood for the one the call names (offline, no real ids).
+    stand_in: str | None = None
 
     @property
     def gone(self) -> bool:
@@ -98,6 +100,7 @@ class PlaceholderUpstream:
         given = hints.get("id", "").strip().lower()
         self.record_id = given if is_v4_id(given) else PLACEHOLDER_ID
         self.known: dict[str, dict[str, Any]] = {}
+        self.stand_in: str | None = None  # what the made-up record was, once one is used
 
     def learn(self, result: Any) -> None:
         for item in result if isinstance(result, list) else [result]:
@@ -170,6 +173,7 @@ class PlaceholderUpstream:
             return dict(self.known[record_id])
         zone = self.zone_names[0]
         rtype = self.record_type
+        self.stand_in = f"a made-up {rtype} record stands for the record the call names"
         record: dict[str, Any] = {
             "type": rtype, "name": f"www.{zone}", "ttl": 1, "proxied": False,
             "content": {"A": "192.0.2.1", "AAAA": "2001:db8::1", "CNAME": f"origin.{zone}",
@@ -319,7 +323,7 @@ async def translate(
         reply = await engine.answer(v1request.V1Request(request.received, params))
     finally:
         await client.aclose()
-    return Translation(recorder.requests, reply)
+    return Translation(recorder.requests, reply, fake.stand_in)
 
 
 def report(translation: Translation, *, bearer: bool, answer: bool, reading: bool) -> str:
@@ -335,6 +339,9 @@ def report(translation: Translation, *, bearer: bool, answer: bool, reading: boo
         how = "reads were sent for real ids, writes were not" if reading else (
             f"nothing was sent; placeholder ids ({PLACEHOLDER_ID})")
         lines.append(f"# {action} becomes {count} v4 request{'s' * (count != 1)}; {how}")
+        if translation.stand_in and not reading:
+            lines.append(f"# {translation.stand_in}: its current fields are unknown without "
+                         "credentials, and a field the call leaves out keeps the real one")
         lines += [request.curl(bearer=bearer) for request in translation.requests]
         if reply.body.get("result") != "success":
             code = reply.body.get("err_code")

@@ -41,9 +41,19 @@ class Limits:
     max_fields: int = 1000
 
 
-class BodyTooLarge(V1Error):
+class BodyNotRead(V1Error):
+    """A body refused before all of it was read: its answer must also close the connection,
+    or the rest of the body would be read as the next request's head, or hold it open."""
+
+
+class BodyTooLarge(BodyNotRead):
     def __init__(self, limit: int) -> None:
         super().__init__(f"Request body larger than {limit} bytes.", "E_INVLDINPUT")
+
+
+class BodyLate(BodyNotRead):
+    def __init__(self) -> None:
+        super().__init__("The request body did not arrive in time.", "E_INVLDINPUT")
 
 
 def decode_urlencoded(data: bytes, limits: Limits) -> list[tuple[str, str]]:

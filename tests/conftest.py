@@ -67,6 +67,21 @@ def _throwaway_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         os.environ["HOME"] = previous
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stop at once, saying why, when Cloudflare's OpenAPI subset cannot be found: hundreds of
+    tests check v4 requests against it, and each would fail on its own otherwise."""
+    from tests.support.openapi import ENV_VAR, spec_file
+
+    schema = spec_file()
+    if not schema.is_file():
+        pytest.exit(
+            f"Cloudflare's OpenAPI subset is not at {schema}: the tests read it from "
+            f"../shared/cloudflare-v4-openapi/ beside this clone, or from the file that "
+            f"{ENV_VAR} names.",
+            returncode=4,
+        )
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _KEEPER.leaks:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")

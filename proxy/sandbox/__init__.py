@@ -14,12 +14,13 @@ from typing import Any
 from starlette.applications import Starlette
 
 from .app import build_app
-from .seed import DEMO_EMAIL, DEMO_KEY, SeedError, build_state, demo_seed, load_seed
+from .seed import DEMO_EMAIL, DEMO_KEY, DEMO_TOKEN, SeedError, build_state, demo_seed, load_seed
 from .state import SandboxState
 
 __all__ = [
     "DEMO_EMAIL",
     "DEMO_KEY",
+    "DEMO_TOKEN",
     "SandboxState",
     "SeedError",
     "create_sandbox_app",

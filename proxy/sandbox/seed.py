@@ -21,6 +21,8 @@ from .state import HEX32, Account, RuleScope, SandboxState, User, Zone
 DEMO_EMAIL = "demo@example.com"
 # A Global API key has 37 lowercase hex characters; this one is fixed so docs can quote it.
 DEMO_KEY = "3de40ebe055346922454bfbfa5464f1e9dd4e"
+# The demo user's v4 API token, so that token mode (--v4-token) can be tried on the sandbox.
+DEMO_TOKEN = "sandbox-demo-v4-token"
 DEFAULT_NAME_SERVERS = ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"]
 _KEY = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _MISSING = object()
@@ -52,6 +54,7 @@ def demo_seed() -> dict[str, Any]:
         "users": [{
             "email": DEMO_EMAIL,
             "key": DEMO_KEY,
+            "token": DEMO_TOKEN,
             "account": {"name": "Demo Account"},
             "zones": [
                 {"name": "example.com", "records": [

@@ -402,6 +402,28 @@ def test_chunked_body_over_max_body_bytes_gets_a_v1_error(proxy: ProxyProcess) -
     assert result.closed
 
 
+def test_a_body_that_does_not_arrive_in_time_gets_a_v1_error_and_the_connection_closes(
+    proxy: ProxyProcess,
+) -> None:
+    head = (b"POST /api_json.html HTTP/1.1\r\nHost: proxy\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 60\r\n\r\n")
+
+    with connect(proxy) as sock:
+        sock.sendall(head + b"a=zone_check")
+        status, headers, body = read_answer(sock)
+        # The rest of the body, late: it must be neither read as a request nor keep the
+        # connection open.
+        with contextlib.suppress(OSError):
+            sock.sendall(b"&" + b"p" * 47)
+        rest = read_until_closed(sock, within=KEEP_ALIVE_SECONDS + 2)
+
+    assert status == "HTTP/1.1 200 OK"
+    assert headers["connection"] == "close"
+    assert json.loads(body) == v1_error("The request body did not arrive in time.")
+    assert rest.closed and rest.data == b""
+    assert rest.seconds < 1.0
+
+
 def test_endless_chunked_trailer_is_cut_off(proxy: ProxyProcess) -> None:
     # Trailers are headers after the body; httptools would buffer an endless one for ever.
     request = (

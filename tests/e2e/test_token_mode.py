@@ -9,10 +9,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from proxy.credentials import credentials_line
-from tests.e2e.conftest import EMAIL, KEY, OTHER_EMAIL, OTHER_KEY, RunningProxy, base_seed
+from proxy.sandbox import DEMO_EMAIL, DEMO_KEY, DEMO_TOKEN
+from tests.e2e.conftest import (
+    EMAIL,
+    KEY,
+    OTHER_EMAIL,
+    OTHER_KEY,
+    RunningProxy,
+    base_seed,
+    free_port,
+)
+from tests.support.processes import serve_process
 
 TOKEN = "proxy-held_v4-token_0123456789ABCDEFabcdef"
 LEGACY_EMAIL = "legacy-app@example.net"
@@ -159,3 +170,25 @@ def test_hash_key_prints_a_line_that_token_mode_accepts(
     answer = proxy.v1(a="zone_load_multi", email=LEGACY_EMAIL, tkn=LEGACY_KEY).json()
     assert answer["result"] == "success"
     assert answer["response"]["zones"]["count"] == 2
+
+
+def test_token_mode_on_the_embedded_sandbox_as_the_readme_shows(tmp_path: Path) -> None:
+    hashed = subprocess.run(
+        [sys.executable, "-m", "proxy", "hash-key", LEGACY_EMAIL],
+        input=LEGACY_KEY + "\n", capture_output=True, text=True, timeout=30, check=True,
+    ).stdout
+    (tmp_path / "v1-credentials").write_text(hashed)
+    port = free_port()
+    args = ("--sandbox", "--v4-token", DEMO_TOKEN,
+            "--v1-credentials", str(tmp_path / "v1-credentials"))
+
+    with serve_process(port, tmp_path / "proxy.log", *args):
+        def v1(email: str, key: str) -> Any:
+            return httpx.post(f"http://127.0.0.1:{port}/api_json.html", timeout=10, data={
+                "a": "rec_load_all", "z": "example.com", "email": email, "tkn": key}).json()
+
+        listed = v1(LEGACY_EMAIL, LEGACY_KEY)
+        assert listed["result"] == "success", listed
+        assert listed["response"]["recs"]["count"] == 6
+        assert v1(DEMO_EMAIL, DEMO_KEY) == {
+            "result": "error", "msg": "Unknown token or email", "err_code": "E_UNAUTH"}
