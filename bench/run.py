@@ -298,6 +298,19 @@ class Row:
     errors: int = 0
 
 
+def median_row(runs: list[Row]) -> Row:
+    """One row of the median of each figure over repeated runs of the same measurement."""
+
+    def median(attr: str) -> Any:
+        values = [getattr(r, attr) for r in runs if getattr(r, attr) is not None]
+        return statistics.median(values) if values else None
+
+    first = runs[0]
+    return Row(first.case, first.connections, first.target, median("rate"), median("p50_ms"),
+               median("p99_ms"), median("cpu_ms"), first.v4_per_v1, median("rss_mb"),
+               sum(r.errors for r in runs))
+
+
 def calls_at_stub(stub: Server) -> int:
     return int(httpx.get(stub.url + "/__calls", timeout=5).text)
 
@@ -488,6 +501,9 @@ def main() -> None:
     parser.add_argument("--cases", nargs="*", metavar="CASE",
                         help="only these cases (names as printed, e.g. sec_lvl)")
     parser.add_argument("--json", type=Path, help="also write every row to this file")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="measure every row N times, in turns, and print the median of "
+                        "each figure (N × the time)")
     args = parser.parse_args()
     ensure_wrk()
     began = time.monotonic()
@@ -519,19 +535,25 @@ def main() -> None:
             v1_script.write_text(lua_script([v1_request(case)]))
             v4_script = tmp / "v4.lua"
             v4_script.write_text(lua_script(v4_requests(case)))
+            runs: dict[tuple[str, int], list[Row]] = {}
+            per_call: dict[str, float] = {}
             for server in targets:
-                per_call = v4_per_v1(server, stub, case)
-                if server.name == "proxy":
-                    calls[case.name] = per_call
+                per_call[server.name] = v4_per_v1(server, stub, case)
+            calls[case.name] = per_call["proxy"]
+            # In turns, so that a noisy spell of the machine spreads over every target.
+            for _ in range(max(1, args.repeat)):
+                for server in targets:
+                    for connections in CONCURRENCY:
+                        row = measure(server, stub, case, v1_script, connections, args.seconds,
+                                      server.name)
+                        row.v4_per_v1 = per_call[server.name]
+                        runs.setdefault((server.name, connections), []).append(row)
+                        print(f"  {case.name} {server.name} c={connections}: "
+                              f"{row.rate:.0f} req/s", file=sys.stderr, flush=True)
                 for connections in CONCURRENCY:
-                    row = measure(server, stub, case, v1_script, connections, args.seconds,
-                                  server.name)
-                    row.v4_per_v1 = per_call
-                    rows.append(row)
-                    print(f"  {case.name} {server.name} c={connections}: {row.rate:.0f} req/s",
-                          file=sys.stderr, flush=True)
-            for connections in CONCURRENCY:
-                rows.append(measure_direct(stub, case, v4_script, connections, args.seconds))
+                    runs.setdefault(("direct", connections), []).append(
+                        measure_direct(stub, case, v4_script, connections, args.seconds))
+            rows += [median_row(measured) for measured in runs.values()]
 
         for name, params in EXTRA_CALL_CHECKS.items():
             calls[name] = v4_per_v1(targets[0], stub, Case(name, params, ()))
@@ -545,8 +567,9 @@ def main() -> None:
         order = {"proxy": 0, "proxy ×2": 1, "floor": 2, "direct": 3}
         rows.sort(key=lambda r: ([c.name for c in CASES].index(r.case), r.connections,
                                  order[r.target]))
-        print(f"\ncf-v1-proxy benchmark: {os.cpu_count()} cores, {args.seconds:g} s per run, "
-              f"wrk on loopback; took {time.monotonic() - began:.0f} s\n")
+        repeat = f", median of {args.repeat} runs" if args.repeat > 1 else ""
+        print(f"\ncf-v1-proxy benchmark: {os.cpu_count()} cores, {args.seconds:g} s per run"
+              f"{repeat}, wrk on loopback; took {time.monotonic() - began:.0f} s\n")
         print_table(rows, listing)
         print_targets(rows, listing, calls)
         if args.json:
