@@ -99,6 +99,7 @@ class PlaceholderUpstream:
         self.record_type = rtype if rtype in _RECORD_TYPES else "A"
         given = hints.get("id", "").strip().lower()
         self.record_id = given if is_v4_id(given) else PLACEHOLDER_ID
+        self.names_record = bool(given)
         self.known: dict[str, dict[str, Any]] = {}
         self.stand_in: str | None = None  # what the made-up record was, once one is used
 
@@ -173,7 +174,8 @@ class PlaceholderUpstream:
             return dict(self.known[record_id])
         zone = self.zone_names[0]
         rtype = self.record_type
-        self.stand_in = f"a made-up {rtype} record stands for the record the call names"
+        if self.names_record:
+            self.stand_in = f"a made-up {rtype} record stands for the record the call names"
         record: dict[str, Any] = {
             "type": rtype, "name": f"www.{zone}", "ttl": 1, "proxied": False,
             "content": {"A": "192.0.2.1", "AAAA": "2001:db8::1", "CNAME": f"origin.{zone}",
@@ -340,8 +342,8 @@ def report(translation: Translation, *, bearer: bool, answer: bool, reading: boo
             f"nothing was sent; placeholder ids ({PLACEHOLDER_ID})")
         lines.append(f"# {action} becomes {count} v4 request{'s' * (count != 1)}; {how}")
         if translation.stand_in and not reading:
-            lines.append(f"# {translation.stand_in}: its current fields are unknown without "
-                         "credentials, and a field the call leaves out keeps the real one")
+            lines.append(f"# {translation.stand_in} (its real fields are read only with "
+                         "credentials)")
         lines += [request.curl(bearer=bearer) for request in translation.requests]
         if reply.body.get("result") != "success":
             code = reply.body.get("err_code")

@@ -200,6 +200,27 @@ def test_the_answer_and_a_whole_url_with_credentials_that_are_never_printed(
     assert answer["response"]["rec"]["obj"]["rec_id"] == str(v1_number(Z))
 
 
+@pytest.mark.parametrize(("call", "stand_in"), [
+    ("a=rec_edit&z=example.com&id=77&content=192.0.2.8", "A"),
+    ("a=rec_edit&z=example.com&id=77&type=MX&content=mx.example.net", "MX"),
+    ("a=rec_delete&z=example.com&id=77", "A"),
+    ("a=rec_load_all&z=example.com", None),
+    ("a=rec_new&z=example.com&type=A&name=x&content=192.0.2.8", None),
+])
+def test_offline_a_made_up_record_standing_in_for_the_named_one_is_said(
+    capsys: pytest.CaptureFixture[str], call: str, stand_in: str | None
+) -> None:
+    code, output = translate(capsys, call)
+
+    assert code == 0, output
+    notes = [line for line in output.splitlines() if "made-up" in line]
+    if stand_in is None:
+        assert notes == []
+    else:
+        assert notes == [f"# a made-up {stand_in} record stands for the record the call names "
+                         "(its real fields are read only with credentials)"]
+
+
 @pytest.mark.parametrize("action", [n for n, e in load().actions.items() if e.gone] +
                          ["ips_lookup", "no_such_action"])
 def test_retired_and_unknown_actions_print_no_request_and_exit_1(
