@@ -326,14 +326,21 @@ def run_soak(config: SoakConfig,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=300.0)
-    parser.add_argument("--clients", type=int, default=200)
-    parser.add_argument("--fault-rate", type=float, default=0.05)
-    parser.add_argument("--warmup", type=float, default=10.0)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--schema-sample", type=float, default=0.05)
+    parser.add_argument("--seconds", type=float, default=300.0,
+                        help="how long the clients run (default 300)")
+    parser.add_argument("--clients", type=int, default=200,
+                        help="concurrent v1 clients (default 200)")
+    parser.add_argument("--fault-rate", type=float, default=0.05,
+                        help="share of v4 requests that meet a fault (default 0.05)")
+    parser.add_argument("--warmup", type=float, default=10.0,
+                        help="seconds before memory growth is measured from (default 10)")
+    parser.add_argument("--seed", type=int, default=1,
+                        help="seed of the clients' and the faults' choices (default 1)")
+    parser.add_argument("--schema-sample", type=float, default=0.05,
+                        help="share of v4 requests checked against the OpenAPI subset "
+                        "(default 0.05)")
     parser.add_argument("--no-late-writes", action="store_true",
-                        help="writes never reach v4 after the proxy timed out (reads still do)")
+                        help="answers held past the read timeout hit reads only")
     args = parser.parse_args(argv)
     config = SoakConfig(seconds=args.seconds, clients=args.clients, fault_rate=args.fault_rate,
                         warmup=args.warmup, seed=args.seed, schema_sample=args.schema_sample,
