@@ -15,6 +15,7 @@ from typing import Any
 from proxy import errors, templates
 from proxy.exchange import Exchange
 from proxy.steps import step
+from proxy.steps.calls import create_once
 from proxy.steps.zones import all_zones
 
 log = logging.getLogger("proxy.engine")
@@ -104,29 +105,14 @@ async def _rules_for(ex: Exchange, base: str, target: Mapping[str, str]) -> list
 
 
 async def _create(ex: Exchange, base: str, target: Mapping[str, str], mode: str) -> None:
-    """Create once, as `records._post` does: after a failure that may hide a success, look
-    before sending again; a second POST refused as a duplicate means the first landed."""
+    """Create the rule once (`calls.create_once`): a rule of this mode for the IP is it."""
     body = {"mode": mode, "configuration": dict(target), "notes": NOTE}
-    try:
-        await ex.v4.request("POST", base, body=body)
-        return
-    except (errors.V4Error, errors.UpstreamError) as exc:
-        if not errors.ambiguous(exc) or errors.pending(exc):
-            raise
-        if await _landed(ex, base, target, mode):
-            return
-        try:
-            await ex.v4.request("POST", base, body=body)
-        except errors.V4Error as again:
-            if not (errors.duplicate(again) and await _landed(ex, base, target, mode)):
-                raise
 
+    async def landed() -> Any:
+        rules = await _rules_for(ex, base, target)
+        return next((rule for rule in rules if rule.get("mode") == mode), None)
 
-async def _landed(ex: Exchange, base: str, target: Mapping[str, str], mode: str) -> bool:
-    if any(rule.get("mode") == mode for rule in await _rules_for(ex, base, target)):
-        log.info("%s: rule create was answered badly but landed", ex.action)
-        return True
-    return False
+    await create_once(ex, base, body, landed)
 
 
 def _rule_id(rule: Mapping[str, Any]) -> str:

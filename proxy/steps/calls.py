@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from proxy import errors, templates
 from proxy.exchange import Exchange
 from proxy.steps import step
+
+log = logging.getLogger("proxy.engine")
 
 # Remembered values (the time of the last full purge, for zone_settings' `fpurge_ts`) live
 # for a week; v4 has no record of them, so a restart forgets them and zone_settings says "0".
@@ -34,6 +37,35 @@ async def run_call(ex: Exchange, args: Mapping[str, Any]) -> None:
         ex.values[args["save"]] = answer.result
     for dotted, template in (args.get("set") or {}).items():
         assign(ex.values, dotted, templates.render(template, ex.values))
+
+
+async def create_once(
+    ex: Exchange, path: str, body: Mapping[str, Any], find: Callable[[], Awaitable[Any]]
+) -> Any:
+    """POST a create once, as far as v4 can tell; the created object, or what `find` finds.
+
+    After a broken answer or a 5xx the object may exist all the same. Had it existed before,
+    v4 would have refused the create as a duplicate, so an identical one found now means
+    this call made it; only when `find` finds none is the create sent again, and if v4 calls
+    that one a duplicate, the first landed meanwhile. A POST that went out and was never
+    answered is not looked into: it may land later still (`V4Session.request`).
+    """
+    try:
+        return (await ex.v4.request("POST", path, body=dict(body))).result
+    except (errors.V4Error, errors.UpstreamError) as exc:
+        if not errors.ambiguous(exc) or errors.pending(exc):
+            raise
+
+    found = await find()
+    if found is None:
+        try:
+            return (await ex.v4.request("POST", path, body=dict(body))).result
+        except errors.V4Error as exc:
+            found = await find() if errors.duplicate(exc) else None
+            if found is None:
+                raise
+    log.info("%s: a create answered badly had landed", ex.action)
+    return found
 
 
 def assign(values: dict[str, Any], dotted: str, value: Any) -> None:

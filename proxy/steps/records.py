@@ -22,8 +22,8 @@ from proxy import errors, templates
 from proxy.exchange import Exchange
 from proxy.ids import is_v4_id, parse_v1_number, v1_number
 from proxy.steps import step
+from proxy.steps.calls import create_once
 from proxy.v1objects import PROXIABLE_TYPES, record_obj
-from proxy.v4client import V4Answer
 
 log = logging.getLogger("proxy.engine")
 
@@ -307,40 +307,12 @@ def _proxied_wanted(ex: Exchange, rtype: str, creating: bool) -> bool | None:
 
 
 async def _post(ex: Exchange, body: Mapping[str, Any]) -> dict[str, Any]:
-    """Create a record once: a failure that may hide a success is looked into, not repeated.
-
-    After a broken answer or a 5xx, the record may exist all the same. Had it existed
-    before, v4 would have refused the create as a duplicate, so an identical record now
-    means this call made it; only when none is there is the create sent again, and if v4
-    calls that one a duplicate, the first landed meanwhile. A POST that went out and was
-    never answered is not looked into: it may land later still (`V4Session.request`).
-    """
-    path = records_path(ex)
-    try:
-        answer = await ex.v4.request("POST", path, body=dict(body))
-    except (errors.V4Error, errors.UpstreamError) as exc:
-        if not errors.ambiguous(exc) or errors.pending(exc):
-            raise
-        answer = await _post_again(ex, path, body)
-    record: dict[str, Any] = answer.result
+    """Create a record once (`calls.create_once`), and remember its v1 number."""
+    record: dict[str, Any] = await create_once(
+        ex, records_path(ex), body, lambda: _landed(ex, body)
+    )
     await _note_id(ex, record)
     return record
-
-
-async def _post_again(ex: Exchange, path: str, body: Mapping[str, Any]) -> V4Answer:
-    """The record if the first POST landed after all, else a second POST's answer."""
-    landed = await _landed(ex, body)
-    if landed is None:
-        try:
-            return await ex.v4.request("POST", path, body=dict(body))
-        except errors.V4Error as exc:
-            if not errors.duplicate(exc):
-                raise
-            landed = await _landed(ex, body)
-            if landed is None:
-                raise
-    log.info("%s: zone %s: create was answered badly but landed", ex.action, ex.zone["name"])
-    return V4Answer(landed)
 
 
 async def _landed(ex: Exchange, body: Mapping[str, Any]) -> dict[str, Any] | None:
